@@ -1,0 +1,46 @@
+# Metodguiden: `make run` sets everything up and serves the chat UI; `make test` runs every check.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MG := $(BIN)/metodguiden
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: run setup models index test lint typecheck unit bench clean
+
+run: setup index
+	$(MG) serve
+
+setup: $(STAMP) models
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+models: $(STAMP)
+	$(MG) models install
+
+index: setup
+	$(MG) index
+
+lint: $(STAMP)
+	$(BIN)/ruff check assistant ui evals tests
+	$(BIN)/ruff format --check assistant ui evals tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: setup lint typecheck
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(MG) bench --out bench-results.json
+
+clean:
+	rm -rf $(VENV) .metodguiden

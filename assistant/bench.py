@@ -1,0 +1,254 @@
+"""Benchmark: our pipeline against a naive LangChain baseline, each in its own child process.
+
+Every figure is reported with the baseline's figure from the same command, as a ratio.
+The baseline is `langchain_chroma.Chroma` + all-MiniLM-L6-v2, dense only, on the same chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+
+FIXED_QUERIES = [
+    "Vilken metod passar för att nå unga 16–25 år om ett nytt fritidsområde?",
+    "Hur rekryterar man deltagare till ett medborgarråd?",
+    "Vad kostar en medborgarbudget?",
+    "Hur lång tid tar ett medborgarråd?",
+    "Hur når vi nyanlända och andra som sällan deltar?",
+    "Vad är skillnaden mellan medborgarråd och fokusgrupp?",
+    "Hur återkopplar vi till deltagarna efter en dialog?",
+    "När ska man inte ha en medborgardialog?",
+    "Vad säger kommunallagen om medborgarförslag?",
+    "Hur gör man en trygghetsvandring?",
+    "How does participatory budgeting work?",
+    "What is a citizens' assembly and when should we use one?",
+    "How many people take part in a focus group?",
+    "Vilka steg har en medborgarbudget från idé till genomförande?",
+    "Hur lottar man ett representativt urval av invånare?",
+    "Vad är delaktighetstrappan?",
+    "Hur involverar vi barn i planeringen av en lekplats?",
+    "Vilken metod passar när frågan är polariserad?",
+    "Hur kan vi använda digitala verktyg i dialogen?",
+    "Vad gjorde Porto Alegre med medborgarbudgeten?",
+]
+
+
+def make_queries(titles: list[str], n: int) -> list[str]:
+    """n distinct, realistic queries: the fixed ones first, then one per document title."""
+    templates = ["Hur går {} till?", "När passar {}?", "Vad kostar {} ungefär?"]
+    out = list(FIXED_QUERIES)
+    i = 0
+    while len(out) < n and titles:
+        out.append(templates[(i // len(titles)) % len(templates)].format(titles[i % len(titles)]))
+        i += 1
+    return out[:n]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0–100) by linear interpolation."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _latency(fn: Callable[[str], Any], queries: list[str]) -> dict[str, float]:
+    fn(queries[0])  # warm-up
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        fn(q)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95)}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _touch_one_document(corpus: Path) -> Path:
+    """Append a sentence to one method card (a realistic trainer edit)."""
+    target = sorted((corpus / "methods").glob("*.md"))[0]
+    with target.open("a", encoding="utf-8") as f:
+        f.write("\nEn utbildare lade till den här meningen för att mäta omindexering.\n")
+    return target
+
+
+def phase_ours(settings: Settings, corpus: Path, data: Path, queries: int) -> dict[str, Any]:
+    """Cold build, one-document rebuild, search and ask latency for our pipeline."""
+    from assistant.embeddings import make_embedder
+    from assistant.pipeline import Assistant, index_corpus
+
+    s = settings.replace(data_dir=data, corpus_dirs=(corpus,), models_dir=settings.model_dir.resolve())
+    start = time.perf_counter()
+    embedder = make_embedder(s)
+    load_s = time.perf_counter() - start
+    cold, report = index_corpus(s, embedder)
+    _touch_one_document(corpus)
+    incremental, _ = index_corpus(s, embedder)
+    assistant = Assistant.from_settings(s, embedder)
+    qs = make_queries([d.title for d in report.documents], queries)
+    return {
+        "model_load_s": load_s,
+        "cold_index_s": cold.seconds,
+        "incremental_index_s": incremental.seconds,
+        "incremental_embedded": incremental.embedded,
+        "chunks": cold.chunks,
+        "documents": cold.documents,
+        "search": _latency(lambda q: assistant.search(q), qs),
+        "ask": _latency(lambda q: assistant.ask(q), qs),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def phase_baseline(settings: Settings, corpus: Path, data: Path, queries: int) -> dict[str, Any]:
+    """The naive baseline: LangChain Chroma.from_texts with MiniLM, similarity_search only."""
+    from langchain_chroma import Chroma
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    from assistant.chunking import chunk_corpus
+    from assistant.corpus import load_corpus
+    from assistant.embeddings import minilm_path
+
+    s = settings.replace(data_dir=data, corpus_dirs=(corpus,), models_dir=settings.model_dir.resolve())
+    start = time.perf_counter()
+    emb = HuggingFaceEmbeddings(model_name=str(minilm_path()), model_kwargs={"device": "cpu"})
+    load_s = time.perf_counter() - start
+
+    def chunks_now() -> tuple[list[Any], list[Any]]:
+        report = load_corpus(s.corpus_dirs)
+        ch = chunk_corpus(
+            report.documents, encoding_name=s.encoding_name, chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap
+        )
+        return list(report.documents), ch
+
+    docs, chunks = chunks_now()
+    start = time.perf_counter()
+    store = Chroma.from_texts(
+        [c.embed_text for c in chunks],
+        emb,
+        metadatas=[{"doc_id": c.doc_id} for c in chunks],
+        ids=[c.id for c in chunks],
+        persist_directory=str(data / "baseline"),
+        collection_name="baseline",
+    )
+    cold_s = time.perf_counter() - start
+    target = _touch_one_document(corpus)
+    start = time.perf_counter()
+    _, chunks2 = chunks_now()
+    doc_id = target.stem
+    store.delete(ids=[c.id for c in chunks if c.doc_id == doc_id])
+    changed = [c for c in chunks2 if c.doc_id == doc_id]
+    store.add_texts([c.embed_text for c in changed], metadatas=[{"doc_id": doc_id}] * len(changed),
+                    ids=[c.id for c in changed])
+    incr_s = time.perf_counter() - start
+    qs = make_queries([d.title for d in docs], queries)
+
+    def naive_ask(q: str) -> str:
+        return "\n\n".join(d.page_content for d in store.similarity_search(q, k=3))
+
+    return {
+        "model_load_s": load_s,
+        "cold_index_s": cold_s,
+        "incremental_index_s": incr_s,
+        "chunks": len(chunks),
+        "search": _latency(lambda q: store.similarity_search(q, k=settings.top_k), qs),
+        "ask": _latency(naive_ask, qs),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def run_benchmark(
+    settings: Settings, queries: int = 50, progress: Callable[[str, int, int], None] | None = None
+) -> dict[str, Any]:
+    """Run both phases in child processes on a copy of the corpus; return figures and ratios."""
+    results: dict[str, Any] = {}
+    phases = ["ours", "baseline"]
+    for i, phase in enumerate(phases):
+        if progress:
+            progress(f"Mäter: {phase}", i, len(phases))
+        with tempfile.TemporaryDirectory(prefix="mg-bench-") as tmp:
+            corpus = Path(tmp) / "corpus"
+            shutil.copytree(settings.corpus_dirs[0], corpus)
+            cmd = [sys.executable, "-m", "assistant.bench", phase, json.dumps(_settings_args(settings)),
+                   str(corpus), str(Path(tmp) / "data"), str(queries)]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                from assistant.errors import AssistantError
+
+                raise AssistantError(f"The benchmark phase {phase!r} failed:\n{done.stderr[-2000:]}")
+            results[phase] = json.loads(done.stdout.strip().splitlines()[-1])
+    if progress:
+        progress("Mäter: klar", len(phases), len(phases))
+    results["ratios"] = ratios(results["ours"], results["baseline"])
+    results["embedder"] = settings.embedder
+    results["mode"] = settings.retrieval_mode
+    return results
+
+
+def ratios(ours: dict[str, Any], base: dict[str, Any]) -> dict[str, float]:
+    """ours / baseline for every comparable figure."""
+    pairs = {
+        "cold_index": (ours["cold_index_s"], base["cold_index_s"]),
+        "incremental_index": (ours["incremental_index_s"], base["incremental_index_s"]),
+        "search_p50": (ours["search"]["p50_ms"], base["search"]["p50_ms"]),
+        "search_p95": (ours["search"]["p95_ms"], base["search"]["p95_ms"]),
+        "ask_p50": (ours["ask"]["p50_ms"], base["ask"]["p50_ms"]),
+        "ask_p95": (ours["ask"]["p95_ms"], base["ask"]["p95_ms"]),
+        "peak_rss": (ours["peak_rss_mb"], base["peak_rss_mb"]),
+    }
+    return {k: (a / b if b else float("inf")) for k, (a, b) in pairs.items()}
+
+
+def format_report(r: dict[str, Any]) -> str:
+    """A plain table of both systems and the ratios."""
+    o, b, x = r["ours"], r["baseline"], r["ratios"]
+    rows = [
+        ("Indexering, kall (s)", o["cold_index_s"], b["cold_index_s"], x["cold_index"]),
+        ("Omindexering, ett dokument (s)", o["incremental_index_s"], b["incremental_index_s"], x["incremental_index"]),
+        ("search p50 (ms)", o["search"]["p50_ms"], b["search"]["p50_ms"], x["search_p50"]),
+        ("search p95 (ms)", o["search"]["p95_ms"], b["search"]["p95_ms"], x["search_p95"]),
+        ("ask p50 (ms)", o["ask"]["p50_ms"], b["ask"]["p50_ms"], x["ask_p50"]),
+        ("ask p95 (ms)", o["ask"]["p95_ms"], b["ask"]["p95_ms"], x["ask_p95"]),
+        ("Högsta RSS (MB)", o["peak_rss_mb"], b["peak_rss_mb"], x["peak_rss"]),
+    ]
+    head = f"Metodguiden ({r['embedder']}, {r['mode']}) mot baslinje (LangChain Chroma + MiniLM, dense)\n"
+    head += f"{o['documents']} dokument, {o['chunks']} avsnitt; {o['incremental_embedded']} avsnitt bäddades om.\n\n"
+    lines = [f"{'mått':34} {'Metodguiden':>12} {'baslinje':>10} {'kvot':>7}"]
+    lines += [f"{name:34} {a:12.1f} {bb:10.1f} {ratio:7.2f}" for name, a, bb, ratio in rows]
+    return head + "\n".join(lines)
+
+
+def _settings_args(settings: Settings) -> dict[str, Any]:
+    return {"embedder": settings.embedder, "retrieval_mode": settings.retrieval_mode,
+            "models_dir": str(settings.model_dir.resolve()), "top_k": settings.top_k}
+
+
+def _child(argv: list[str]) -> None:
+    import os
+
+    from assistant.config import apply_process_environment, load_settings
+
+    phase, args, corpus, data, queries = argv
+    settings = load_settings({}, None, **json.loads(args))
+    apply_process_environment(settings, os.environ)  # type: ignore[arg-type]
+    fn = phase_ours if phase == "ours" else phase_baseline
+    result = fn(settings, Path(corpus), Path(data), int(queries))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1:])

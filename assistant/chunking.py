@@ -1,0 +1,101 @@
+"""Heading-aware, token-sized splitting of documents into chunks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from assistant.types import Chunk, SourceDocument
+
+_HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
+
+
+def chunk_id(doc_id: str, section: str, text: str) -> str:
+    """Stable id: the same document, section and text always give the same id."""
+    digest = hashlib.sha256(f"{doc_id}\x1f{section}\x1f{text}".encode()).hexdigest()
+    return f"{doc_id}:{digest[:16]}"
+
+
+@lru_cache(maxsize=8)
+def _token_splitter(encoding_name: str, chunk_tokens: int, overlap: int) -> Any:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter.from_tiktoken_encoder(
+        encoding_name=encoding_name,
+        chunk_size=chunk_tokens,
+        chunk_overlap=overlap,
+        separators=["\n\n", "\n", ". ", " ", ""],
+    )
+
+
+def split_sections(body: str) -> list[tuple[str, str]]:
+    """Split Markdown by headings into (section path, text) pairs, keeping order."""
+    from langchain_text_splitters import MarkdownHeaderTextSplitter
+
+    splitter = MarkdownHeaderTextSplitter(headers_to_split_on=_HEADERS, strip_headers=True)
+    out: list[tuple[str, str]] = []
+    for part in splitter.split_text(body):
+        path = " › ".join(str(part.metadata[k]) for _, k in _HEADERS if k in part.metadata)
+        text = part.page_content.strip()
+        if text:
+            out.append((path, text))
+    return out
+
+
+def chunk_document(
+    doc: SourceDocument, *, encoding_name: str, chunk_tokens: int, overlap: int
+) -> list[Chunk]:
+    """Split one document into chunks no longer than `chunk_tokens` tokens."""
+    splitter = _token_splitter(encoding_name, chunk_tokens, overlap)
+    chunks: list[Chunk] = []
+    urls = tuple(s.url for s in doc.sources)
+    sections = split_sections(doc.body)
+    if doc.summary:
+        # The summary is the one-sentence answer to "what is X?": index it as its own passage.
+        summary = doc.summary
+        if doc.aliases:
+            summary += "\n\nAndra namn: " + ", ".join(doc.aliases) + "."
+        sections.insert(0, ("Sammanfattning", summary))
+    for section, text in sections:
+        for piece in splitter.split_text(text):
+            piece = piece.strip()
+            if not piece:
+                continue
+            chunks.append(
+                Chunk(
+                    id=chunk_id(doc.id, section, piece),
+                    doc_id=doc.id,
+                    text=piece,
+                    title=doc.title,
+                    section=section,
+                    kind=doc.kind,
+                    lang=doc.lang,
+                    urls=urls,
+                    licence=doc.licence,
+                    origin=doc.origin,
+                    position=len(chunks),
+                )
+            )
+    return _dedupe(chunks)
+
+
+def _dedupe(chunks: Iterable[Chunk]) -> list[Chunk]:
+    seen: set[str] = set()
+    out = []
+    for c in chunks:
+        if c.id not in seen:
+            seen.add(c.id)
+            out.append(c)
+    return out
+
+
+def chunk_corpus(
+    docs: Iterable[SourceDocument], *, encoding_name: str, chunk_tokens: int, overlap: int
+) -> list[Chunk]:
+    """Chunks of every document, in corpus order."""
+    out: list[Chunk] = []
+    for doc in docs:
+        out += chunk_document(doc, encoding_name=encoding_name, chunk_tokens=chunk_tokens, overlap=overlap)
+    return out

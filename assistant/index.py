@@ -1,0 +1,238 @@
+"""Build and open the index: Chroma vectors + BM25 + chunk table, swapped in atomically.
+
+Each build writes a new generation (a new Chroma collection and a new folder) and only then
+points the manifest at it with an atomic rename, so a failed or killed build leaves the
+previous generation serving. Chunks whose content hash is unchanged reuse their stored vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.chunking import chunk_corpus
+from assistant.config import Settings
+from assistant.corpus import Problem
+from assistant.embeddings import Embedder
+from assistant.errors import IndexError_, IndexNotBuiltError
+from assistant.keyword import KeywordIndex
+from assistant.store import COLLECTION_PREFIX, ChunkStore, delete_collection, list_collections, open_client
+from assistant.types import Chunk, SourceDocument
+
+MANIFEST_VERSION = 1
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did."""
+
+    generation: str
+    documents: int
+    chunks: int
+    embedded: int
+    reused: int
+    removed: int
+    unchanged: bool
+    seconds: float
+    problems: tuple[Problem, ...] = ()
+
+
+def _manifest_path(settings: Settings, key: str) -> Path:
+    return settings.index_dir / f"manifest-{key}.json"
+
+
+def read_manifest(settings: Settings, key: str) -> dict[str, Any] | None:
+    """The active generation's manifest, or None when nothing is built."""
+    path = _manifest_path(settings, key)
+    if not path.exists():
+        return None
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise IndexError_(f"{path} is damaged ({exc}).", hint="Run `metodguiden index --full`.") from None
+    return data
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _chunk_to_row(chunk: Chunk) -> dict[str, Any]:
+    row = asdict(chunk)
+    row["urls"] = list(chunk.urls)
+    return row
+
+
+def _row_to_chunk(row: dict[str, Any]) -> Chunk:
+    return Chunk(**{**row, "urls": tuple(row.get("urls", ()))})
+
+
+def _generation_dir(settings: Settings, key: str, generation: str) -> Path:
+    return settings.index_dir / key / generation
+
+
+def load_chunks(folder: Path) -> dict[str, Chunk]:
+    """The chunk table of one generation, by id."""
+    out: dict[str, Chunk] = {}
+    with (folder / "chunks.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            chunk = _row_to_chunk(json.loads(line))
+            out[chunk.id] = chunk
+    return out
+
+
+def _cleanup_orphans(settings: Settings, client: Any, key: str, keep: str | None) -> None:
+    """Remove generations left behind by interrupted builds."""
+    prefix = f"{COLLECTION_PREFIX}{key}_"
+    for name in list_collections(client):
+        if name.startswith(prefix) and name != (f"{prefix}{keep}" if keep else None):
+            delete_collection(client, name)
+    root = settings.index_dir / key
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.name != keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    documents: Sequence[SourceDocument],
+    *,
+    problems: Sequence[Problem] = (),
+    full: bool = False,
+    progress: Progress = _no_progress,
+) -> BuildResult:
+    """Build a new generation from documents and swap it in; reuse vectors of unchanged chunks."""
+    started = time.perf_counter()
+    key = embedder.key
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    chunks = chunk_corpus(
+        documents,
+        encoding_name=settings.encoding_name,
+        chunk_tokens=settings.chunk_tokens,
+        overlap=settings.chunk_overlap,
+    )
+    new_ids = [c.id for c in chunks]
+    if len(set(new_ids)) != len(new_ids):
+        raise IndexError_("Two chunks got the same id; the corpus has duplicate documents.")
+    client = open_client(settings)
+    manifest = read_manifest(settings, key)
+    old_store: ChunkStore | None = None
+    old_ids: set[str] = set()
+    if manifest is not None:
+        old_ids = set(manifest.get("chunk_ids", []))
+        if not full and old_ids == set(new_ids) and manifest.get("chunk_order") == new_ids:
+            _write_json_atomic(
+                _manifest_path(settings, key), {**manifest, "problems": [str(p) for p in problems]}
+            )
+            return BuildResult(
+                manifest["generation"], len(documents), len(chunks), 0, len(chunks), 0, True,
+                time.perf_counter() - started, tuple(problems),
+            )
+        try:
+            old_store = ChunkStore(client, manifest["collection"])
+        except Exception:
+            old_store, old_ids = None, set()
+    _cleanup_orphans(settings, client, key, keep=manifest["generation"] if old_store is not None else None)
+
+    generation = datetime.now(UTC).strftime("g%Y%m%d%H%M%S%f")
+    collection = f"{COLLECTION_PREFIX}{key}_{generation}"
+    reuse_ids = [] if full or old_store is None else [i for i in new_ids if i in old_ids]
+    reused = old_store.vectors(reuse_ids) if old_store is not None and reuse_ids else {}
+    to_embed = [c for c in chunks if c.id not in reused]
+    store = ChunkStore(client, collection, create=True)
+    folder = _generation_dir(settings, key, generation)
+    try:
+        folder.mkdir(parents=True)
+        if reused:
+            keep = [c for c in chunks if c.id in reused]
+            store.add(keep, np.stack([reused[c.id] for c in keep]))
+        batch = max(1, settings.embed_batch_size)
+        total = len(to_embed)
+        progress("Bäddar in avsnitt", 0, total)
+        for start in range(0, total, batch):
+            part = to_embed[start : start + batch]
+            store.add(part, embedder.embed([c.embed_text for c in part], "document"))
+            progress("Bäddar in avsnitt", min(start + batch, total), total)
+        with (folder / "chunks.jsonl").open("w", encoding="utf-8") as f:
+            for chunk in chunks:
+                f.write(json.dumps(_chunk_to_row(chunk), ensure_ascii=False) + "\n")
+        KeywordIndex.build(new_ids, [c.embed_text for c in chunks]).save(folder)
+        if store.count() != len(chunks):
+            raise IndexError_(f"The new collection holds {store.count()} chunks, expected {len(chunks)}.")
+    except BaseException:
+        delete_collection(client, collection)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _write_json_atomic(
+        _manifest_path(settings, key),
+        {
+            "version": MANIFEST_VERSION,
+            "embedder": key,
+            "dim": embedder.dim,
+            "generation": generation,
+            "collection": collection,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "documents": len(documents),
+            "chunk_ids": sorted(new_ids),
+            "chunk_order": new_ids,
+            "problems": [str(p) for p in problems],
+        },
+    )
+    # The previous generation stays on disk until the next build, so a server that opened it
+    # keeps answering until it notices the new manifest and reopens.
+    return BuildResult(
+        generation,
+        len(documents),
+        len(chunks),
+        len(to_embed),
+        len(reused),
+        len(old_ids - set(new_ids)),
+        False,
+        time.perf_counter() - started,
+        tuple(problems),
+    )
+
+
+@dataclass
+class OpenIndex:
+    """A loaded generation: the vector store, the keyword index and the chunk table."""
+
+    manifest: dict[str, Any]
+    store: ChunkStore
+    keyword: KeywordIndex
+    chunks: dict[str, Chunk]
+
+
+def open_index(settings: Settings, key: str) -> OpenIndex:
+    """Open the active generation for an embedder; IndexNotBuiltError when there is none."""
+    manifest = read_manifest(settings, key)
+    if manifest is None:
+        raise IndexNotBuiltError(
+            f"No index for the embedder {key!r} in {settings.index_dir}.", hint="Run `metodguiden index`."
+        )
+    folder = _generation_dir(settings, key, manifest["generation"])
+    if not (folder / "chunks.jsonl").exists():
+        raise IndexError_(f"The index folder {folder} is incomplete.", hint="Run `metodguiden index --full`.")
+    store = ChunkStore(open_client(settings), manifest["collection"])
+    return OpenIndex(manifest, store, KeywordIndex.load(folder), load_chunks(folder))
