@@ -131,7 +131,10 @@ def phase_baseline(settings: Settings, corpus: Path, data: Path, queries: int) -
     def chunks_now() -> tuple[list[Any], list[Any]]:
         report = load_corpus(s.corpus_dirs)
         ch = chunk_corpus(
-            report.documents, encoding_name=s.encoding_name, chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap
+            report.documents,
+            encoding_name=s.encoding_name,
+            chunk_tokens=s.chunk_tokens,
+            overlap=s.chunk_overlap,
         )
         return list(report.documents), ch
 
@@ -152,8 +155,11 @@ def phase_baseline(settings: Settings, corpus: Path, data: Path, queries: int) -
     doc_id = target.stem
     store.delete(ids=[c.id for c in chunks if c.doc_id == doc_id])
     changed = [c for c in chunks2 if c.doc_id == doc_id]
-    store.add_texts([c.embed_text for c in changed], metadatas=[{"doc_id": doc_id}] * len(changed),
-                    ids=[c.id for c in changed])
+    store.add_texts(
+        [c.embed_text for c in changed],
+        metadatas=[{"doc_id": doc_id}] * len(changed),
+        ids=[c.id for c in changed],
+    )
     incr_s = time.perf_counter() - start
     qs = make_queries([d.title for d in docs], queries)
 
@@ -183,8 +189,16 @@ def run_benchmark(
         with tempfile.TemporaryDirectory(prefix="mg-bench-") as tmp:
             corpus = Path(tmp) / "corpus"
             shutil.copytree(settings.corpus_dirs[0], corpus)
-            cmd = [sys.executable, "-m", "assistant.bench", phase, json.dumps(_settings_args(settings)),
-                   str(corpus), str(Path(tmp) / "data"), str(queries)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "assistant.bench",
+                phase,
+                json.dumps(_settings_args(settings)),
+                str(corpus),
+                str(Path(tmp) / "data"),
+                str(queries),
+            ]
             done = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 from assistant.errors import AssistantError
@@ -218,7 +232,12 @@ def format_report(r: dict[str, Any]) -> str:
     o, b, x = r["ours"], r["baseline"], r["ratios"]
     rows = [
         ("Indexering, kall (s)", o["cold_index_s"], b["cold_index_s"], x["cold_index"]),
-        ("Omindexering, ett dokument (s)", o["incremental_index_s"], b["incremental_index_s"], x["incremental_index"]),
+        (
+            "Omindexering, ett dokument (s)",
+            o["incremental_index_s"],
+            b["incremental_index_s"],
+            x["incremental_index"],
+        ),
         ("search p50 (ms)", o["search"]["p50_ms"], b["search"]["p50_ms"], x["search_p50"]),
         ("search p95 (ms)", o["search"]["p95_ms"], b["search"]["p95_ms"], x["search_p95"]),
         ("ask p50 (ms)", o["ask"]["p50_ms"], b["ask"]["p50_ms"], x["ask_p50"]),
@@ -233,8 +252,12 @@ def format_report(r: dict[str, Any]) -> str:
 
 
 def _settings_args(settings: Settings) -> dict[str, Any]:
-    return {"embedder": settings.embedder, "retrieval_mode": settings.retrieval_mode,
-            "models_dir": str(settings.model_dir.resolve()), "top_k": settings.top_k}
+    return {
+        "embedder": settings.embedder,
+        "retrieval_mode": settings.retrieval_mode,
+        "models_dir": str(settings.model_dir.resolve()),
+        "top_k": settings.top_k,
+    }
 
 
 def _child(argv: list[str]) -> None:

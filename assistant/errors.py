@@ -37,7 +37,7 @@ class CorpusError(AssistantError):
     """A corpus document is unreadable or invalid."""
 
 
-class IndexError_(AssistantError):  # noqa: N801 - avoids shadowing the builtin IndexError
+class IndexError_(AssistantError):  # avoids shadowing the builtin IndexError
     """The index is broken or cannot be written."""
 
 

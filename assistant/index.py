@@ -7,6 +7,7 @@ previous generation serving. Chunks whose content hash is unchanged reuse their 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -86,6 +87,32 @@ def _row_to_chunk(row: dict[str, Any]) -> Chunk:
     return Chunk(**{**row, "urls": tuple(row.get("urls", ()))})
 
 
+def _doc_to_row(doc: SourceDocument) -> dict[str, Any]:
+    """Document metadata without the body: what the advisor and the UI need at answer time."""
+    return {
+        "id": doc.id,
+        "kind": doc.kind,
+        "title": doc.title,
+        "lang": doc.lang,
+        "summary": doc.summary,
+        "aliases": list(doc.aliases),
+        "licence": doc.licence,
+        "origin": doc.origin,
+        "path": doc.path,
+        "sources": [{"title": s.title, "url": s.url, "publisher": s.publisher} for s in doc.sources],
+        "attributes": doc.attributes,
+    }
+
+
+def load_documents(folder: Path) -> list[dict[str, Any]]:
+    """Document metadata of one generation (empty for generations built before it was stored)."""
+    path = folder / "documents.json"
+    if not path.exists():
+        return []
+    rows: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return rows
+
+
 def _generation_dir(settings: Settings, key: str, generation: str) -> Path:
     return settings.index_dir / key / generation
 
@@ -135,31 +162,48 @@ def build_index(
     new_ids = [c.id for c in chunks]
     if len(set(new_ids)) != len(new_ids):
         raise IndexError_("Two chunks got the same id; the corpus has duplicate documents.")
+    docs_hash = hashlib.sha256(
+        json.dumps([_doc_to_row(d) for d in documents], sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
     client = open_client(settings)
     manifest = read_manifest(settings, key)
     old_store: ChunkStore | None = None
     old_ids: set[str] = set()
     if manifest is not None:
         old_ids = set(manifest.get("chunk_ids", []))
-        if not full and old_ids == set(new_ids) and manifest.get("chunk_order") == new_ids:
+        if (
+            not full
+            and old_ids == set(new_ids)
+            and manifest.get("chunk_order") == new_ids
+            and manifest.get("documents_hash") == docs_hash
+        ):
             _write_json_atomic(
                 _manifest_path(settings, key), {**manifest, "problems": [str(p) for p in problems]}
             )
             return BuildResult(
-                manifest["generation"], len(documents), len(chunks), 0, len(chunks), 0, True,
-                time.perf_counter() - started, tuple(problems),
+                manifest["generation"],
+                len(documents),
+                len(chunks),
+                0,
+                len(chunks),
+                0,
+                True,
+                time.perf_counter() - started,
+                tuple(problems),
             )
         try:
             old_store = ChunkStore(client, manifest["collection"])
         except Exception:
             old_store, old_ids = None, set()
-    _cleanup_orphans(settings, client, key, keep=manifest["generation"] if old_store is not None else None)
+    keep = manifest["generation"] if manifest is not None and old_store is not None else None
+    _cleanup_orphans(settings, client, key, keep=keep)
 
     generation = datetime.now(UTC).strftime("g%Y%m%d%H%M%S%f")
     collection = f"{COLLECTION_PREFIX}{key}_{generation}"
     reuse_ids = [] if full or old_store is None else [i for i in new_ids if i in old_ids]
     reused = old_store.vectors(reuse_ids) if old_store is not None and reuse_ids else {}
-    to_embed = [c for c in chunks if c.id not in reused]
+    # Sorted by length so each batch pads little: on CPU this is most of the embedding time.
+    to_embed = sorted((c for c in chunks if c.id not in reused), key=lambda c: len(c.embed_text))
     store = ChunkStore(client, collection, create=True)
     folder = _generation_dir(settings, key, generation)
     try:
@@ -178,6 +222,7 @@ def build_index(
             for chunk in chunks:
                 f.write(json.dumps(_chunk_to_row(chunk), ensure_ascii=False) + "\n")
         KeywordIndex.build(new_ids, [c.embed_text for c in chunks]).save(folder)
+        _write_json_atomic(folder / "documents.json", [_doc_to_row(d) for d in documents])
         if store.count() != len(chunks):
             raise IndexError_(f"The new collection holds {store.count()} chunks, expected {len(chunks)}.")
     except BaseException:
@@ -196,6 +241,7 @@ def build_index(
             "documents": len(documents),
             "chunk_ids": sorted(new_ids),
             "chunk_order": new_ids,
+            "documents_hash": docs_hash,
             "problems": [str(p) for p in problems],
         },
     )
@@ -222,6 +268,7 @@ class OpenIndex:
     store: ChunkStore
     keyword: KeywordIndex
     chunks: dict[str, Chunk]
+    documents: list[dict[str, Any]]
 
 
 def open_index(settings: Settings, key: str) -> OpenIndex:
@@ -235,4 +282,4 @@ def open_index(settings: Settings, key: str) -> OpenIndex:
     if not (folder / "chunks.jsonl").exists():
         raise IndexError_(f"The index folder {folder} is incomplete.", hint="Run `metodguiden index --full`.")
     store = ChunkStore(open_client(settings), manifest["collection"])
-    return OpenIndex(manifest, store, KeywordIndex.load(folder), load_chunks(folder))
+    return OpenIndex(manifest, store, KeywordIndex.load(folder), load_chunks(folder), load_documents(folder))

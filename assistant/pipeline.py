@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.compose import Generator, PassageComposer
+import numpy as np
+
+from assistant.advisor import (
+    MethodCard,
+    clarifying_question,
+    plan_process,
+    rank_methods,
+    relevance_from_ranks,
+)
+from assistant.compose import AdviceContext, Composer, Generator
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import LoadReport, load_corpus
-from assistant.embeddings import Embedder, make_embedder
+from assistant.embeddings import Embedder, Role, make_embedder
 from assistant.index import BuildResult, OpenIndex, Progress, build_index, open_index, read_manifest
-from assistant.retrieval import make_retriever
-from assistant.types import Answer, Filters, ScoredChunk
-from assistant.understanding import clean_question, detect_language
+from assistant.retrieval import DenseRetriever, KeywordRetriever, make_retriever
+from assistant.types import Answer, Chunk, ContextProfile, Filters, Lang, PlanPhase, ScoredChunk
+from assistant.understanding import (
+    clean_question,
+    detect_intent,
+    detect_language,
+    find_methods,
+    has_injection,
+    is_follow_up,
+    method_names,
+    profile_from_conversation,
+)
 
 
 def _no_progress(step: str, done: int, total: int) -> None:
@@ -40,6 +59,40 @@ def index_corpus(
     return result, report
 
 
+def make_generator(settings: Settings) -> Generator:
+    """The answer backend the settings choose: the embedded composer, or an OpenAI-compatible LLM."""
+    if settings.generator == "llm":
+        from assistant.llm import LLMGenerator
+
+        return LLMGenerator(settings)
+    return Composer()
+
+
+class CachingEmbedder:
+    """Remembers recent query vectors: one question is embedded once, however many retrievals use it."""
+
+    def __init__(self, inner: Embedder, size: int = 256) -> None:
+        self.inner = inner
+        self.key = inner.key
+        self.dim = inner.dim
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+
+    def embed(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        """Embed, answering single queries from the cache."""
+        if role != "query" or len(texts) != 1:
+            return self.inner.embed(texts, role)
+        hit = self._cache.get(texts[0])
+        if hit is None:
+            hit = self.inner.embed(texts, role)
+            self._cache[texts[0]] = hit
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(texts[0])
+        return hit
+
+
 class Assistant:
     """Answers questions from the index; reopens the index when a rebuild swaps in a new generation."""
 
@@ -47,16 +100,32 @@ class Assistant:
         self, settings: Settings, embedder: Embedder, index: OpenIndex, generator: Generator | None = None
     ) -> None:
         self.settings = settings
-        self.embedder = embedder
-        self.index = index
-        self.generator = generator or PassageComposer()
+        self.embedder = CachingEmbedder(embedder)
+        self.generator: Generator = generator or Composer()
         self._lock = threading.Lock()
+        self._load(index)
+
+    def _load(self, index: OpenIndex) -> None:
+        self.index = index
+        rows = [d for d in index.documents if d.get("kind") == "method"]
+        self.cards = {d["id"]: MethodCard.from_row(d) for d in rows if "cost_sek" in d.get("attributes", {})}
+        self.catalog = [method_names(d["id"], d["title"], d.get("aliases", [])) for d in rows]
+        self._by_section: dict[tuple[str, str], Chunk] = {}
+        self._first: dict[str, Chunk] = {}
+        for chunk in index.chunks.values():
+            self._by_section.setdefault((chunk.doc_id, chunk.section), chunk)
+            if chunk.doc_id not in self._first or chunk.position < self._first[chunk.doc_id].position:
+                self._first[chunk.doc_id] = chunk
 
     @classmethod
-    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
+    def from_settings(
+        cls, settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None
+    ) -> Assistant:
         """Build everything the settings describe; raises with a hint when a part is missing."""
         embedder = embedder or make_embedder(settings)
-        return cls(settings, embedder, open_index(settings, embedder.key))
+        return cls(
+            settings, embedder, open_index(settings, embedder.key), generator or make_generator(settings)
+        )
 
     def refresh(self) -> bool:
         """Reopen the index if another process swapped in a new generation; True when it did."""
@@ -64,11 +133,15 @@ class Assistant:
         if manifest is None or manifest.get("generation") == self.index.manifest.get("generation"):
             return False
         with self._lock:
-            self.index = open_index(self.settings, self.embedder.key)
+            self._load(open_index(self.settings, self.embedder.key))
         return True
 
     def search(
-        self, query: str, k: int | None = None, filters: Filters = Filters(), mode: RetrievalMode | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        mode: RetrievalMode | None = None,
     ) -> list[ScoredChunk]:
         """Ranked chunks for a query."""
         text = clean_question(query, self.settings.max_question_chars)
@@ -76,12 +149,86 @@ class Assistant:
         retriever = make_retriever(mode or self.settings.retrieval_mode, self.index, self.embedder)
         return retriever.retrieve(text, k or self.settings.top_k, filters)
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        """Answer a question, citing the chunks it used."""
+    def _finder(self, question: str) -> Callable[[str, str], ScoredChunk | None]:
+        """(doc id, query) → the best chunk of that document: by section name, by the question, or by BM25."""
+        dense = DenseRetriever(self.index, self.embedder)
+        keyword = KeywordRetriever(self.index)
+
+        def find(doc_id: str, query: str) -> ScoredChunk | None:
+            chunk = self._by_section.get((doc_id, query))
+            if chunk is not None:
+                return ScoredChunk(chunk, 1.0, 1, "section")
+            if doc_id not in self._first:
+                return None
+            only = Filters(doc_id=doc_id)
+            hits = (
+                dense.retrieve(question, 1, only) if query == question else keyword.retrieve(query, 1, only)
+            )
+            if not hits and query != question:
+                hits = dense.retrieve(question, 1, only)
+            return hits[0] if hits else ScoredChunk(self._first[doc_id], 0.0, 1, "first")
+
+        return find
+
+    def understand(
+        self, question: str, history: Sequence[Turn] = (), profile: ContextProfile | None = None
+    ) -> tuple[str, Lang, str, ContextProfile, list[str]]:
+        """(clean text, language, intent, profile, method ids) for a question in its conversation."""
         text = clean_question(question, self.settings.max_question_chars)
         language = detect_language(text)
-        chunks = self.search(text)
-        return self.generator.generate(text, language, chunks)
+        if profile is None:
+            profile = profile_from_conversation([t.content for t in history if t.role == "user"] + [text])
+        methods = find_methods(text, self.catalog)
+        if not methods and history and is_follow_up(text, methods):
+            for turn in reversed(history):
+                methods = find_methods(turn.content, self.catalog)[:3]
+                if methods:
+                    break
+        intent = detect_intent(text, profile, methods)
+        return text, language, intent, profile, methods
+
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), profile: ContextProfile | None = None
+    ) -> Answer:
+        """Answer a question in its conversation, citing the chunks it used; `profile` overrides the parsed one."""
+        text, language, intent, profile, methods = self.understand(question, history, profile)
+        notes = (
+            ("Frågan innehöll instruktioner till assistenten; de påverkar inte svaret.",)
+            if has_injection(text)
+            else ()
+        )
+        if intent == "out_of_scope":
+            ctx = AdviceContext(text, language, intent, profile, notes=notes)
+            return self.generator.generate(ctx)
+        self.refresh()
+        retriever = make_retriever(self.settings.retrieval_mode, self.index, self.embedder)
+        passages = retriever.retrieve(text, self.settings.top_k)
+        method_hits = retriever.retrieve(text, 30, Filters(kind="method"))
+        relevance = relevance_from_ranks([h.chunk.doc_id for h in method_hits])
+        for mid in methods:
+            relevance[mid] = max(relevance.get(mid, 0.0), 1.0)
+        fits = rank_methods(self.cards.values(), profile, relevance)
+        plan: list[PlanPhase] = []
+        plan_methods: list[str] = []
+        if intent == "process_planning":
+            chosen = [f for f in fits if f.card.id in methods] or fits
+            plan, plan_methods = plan_process(chosen, profile, language, self.cards)
+        ctx = AdviceContext(
+            question=text,
+            language=language,
+            intent=intent,
+            profile=profile,
+            passages=tuple(passages),
+            fits=tuple(fits),
+            methods=tuple(methods),
+            cards=self.cards,
+            find=self._finder(text),
+            clarifying_question=clarifying_question(intent, profile, language),
+            plan=tuple(plan),
+            plan_methods=tuple(plan_methods),
+            notes=notes,
+        )
+        return self.generator.generate(ctx)
 
     def stats(self) -> dict[str, Any]:
         """What the open index holds."""

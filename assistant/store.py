@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,7 +77,13 @@ class ChunkStore:
                 embeddings=vectors[start : start + batch].tolist(),
                 documents=[c.text for c in part],
                 metadatas=[
-                    {"doc_id": c.doc_id, "kind": c.kind, "lang": c.lang, "section": c.section, "title": c.title}
+                    {
+                        "doc_id": c.doc_id,
+                        "kind": c.kind,
+                        "lang": c.lang,
+                        "section": c.section,
+                        "title": c.title,
+                    }
                     for c in part
                 ],
             )
@@ -112,7 +119,5 @@ def list_collections(client: Any) -> list[str]:
 
 def delete_collection(client: Any, name: str) -> None:
     """Remove a collection; a missing one is fine."""
-    try:
+    with contextlib.suppress(Exception):  # already gone is the desired state
         client.delete_collection(name)
-    except Exception:  # noqa: S110 - already gone is the desired state
-        pass

@@ -35,6 +35,7 @@ class SourceDocument:
     origin: str = "metodguiden"
     attributes: dict[str, Any] = field(default_factory=dict)
     body_line: int = 1  # line in the file where the body starts, for error messages
+    imported: str = ""  # ISO date an importer wrote the document; empty for hand-written ones
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Chunk:
     licence: str = ""
     origin: str = "metodguiden"
     position: int = 0
+    imported: str = ""  # the document's import date (provenance), not part of the chunk id
 
     @property
     def embed_text(self) -> str:
@@ -85,6 +87,108 @@ class Filters:
             and (self.lang is None or chunk.lang == self.lang)
             and (self.doc_id is None or chunk.doc_id == self.doc_id)
         )
+
+
+Intent = Literal["method_fit", "factual", "comparison", "process_planning", "general", "out_of_scope"]
+
+
+@dataclass(frozen=True)
+class ContextProfile:
+    """What the official has told us about their situation; None or empty means not stated."""
+
+    purposes: tuple[str, ...] = ()
+    influence: tuple[str, ...] = ()
+    nothing_to_influence: bool = False
+    population: int | None = None
+    budget_sek: int | None = None
+    time_weeks: float | None = None
+    target_groups: tuple[str, ...] = ()
+    ages: tuple[int, int] | None = None
+    participants: int | None = None
+    scale: str | None = None
+    complexity: str | None = None
+    conflict: str | None = None
+    format: str | None = None
+    commitment: bool | None = None
+
+    def is_empty(self) -> bool:
+        """True when nothing is known."""
+        return self == ContextProfile()
+
+    def known(self) -> int:
+        """How many dimensions are stated."""
+        return sum(
+            1
+            for v in (
+                self.purposes,
+                self.influence,
+                self.population,
+                self.budget_sek,
+                self.time_weeks,
+                self.target_groups,
+                self.participants,
+                self.scale,
+                self.complexity,
+                self.conflict,
+                self.format,
+                self.commitment,
+            )
+            if v not in (None, ())
+        ) + int(self.nothing_to_influence)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for the `ask` contract and the UI form."""
+        return {
+            "purposes": list(self.purposes),
+            "influence": list(self.influence),
+            "nothing_to_influence": self.nothing_to_influence,
+            "population": self.population,
+            "budget_sek": self.budget_sek,
+            "time_weeks": self.time_weeks,
+            "target_groups": list(self.target_groups),
+            "ages": list(self.ages) if self.ages else None,
+            "participants": self.participants,
+            "scale": self.scale,
+            "complexity": self.complexity,
+            "conflict": self.conflict,
+            "format": self.format,
+            "commitment": self.commitment,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ContextProfile:
+        """Inverse of to_json; unknown keys are ignored, empty values mean not stated."""
+
+        def tup(key: str) -> tuple[str, ...]:
+            return tuple(str(x) for x in (data.get(key) or ()))
+
+        ages = data.get("ages")
+        return cls(
+            purposes=tup("purposes"),
+            influence=tup("influence"),
+            nothing_to_influence=bool(data.get("nothing_to_influence")),
+            population=data.get("population") or None,
+            budget_sek=data.get("budget_sek") or None,
+            time_weeks=data.get("time_weeks") or None,
+            target_groups=tup("target_groups"),
+            ages=(int(ages[0]), int(ages[1])) if ages else None,
+            participants=data.get("participants") or None,
+            scale=data.get("scale") or None,
+            complexity=data.get("complexity") or None,
+            conflict=data.get("conflict") or None,
+            format=data.get("format") or None,
+            commitment=data.get("commitment"),
+        )
+
+
+@dataclass(frozen=True)
+class PlanPhase:
+    """One phase of a process plan."""
+
+    name: str
+    weeks: float
+    activities: tuple[str, ...]
+    citation: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +226,9 @@ class Answer:
     abstained: bool = False
     clarifying_question: str | None = None
     intent: str = "general"
+    profile: ContextProfile = ContextProfile()
+    plan: tuple[PlanPhase, ...] = ()
+    notes: tuple[str, ...] = ()  # diagnostics, e.g. citations the LLM invented and that were removed
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` contract read by the UI and the evaluation harness."""
@@ -148,4 +255,10 @@ class Answer:
             ],
             "abstained": self.abstained,
             "clarifying_question": self.clarifying_question,
+            "profile": self.profile.to_json(),
+            "plan": [
+                {"name": p.name, "weeks": p.weeks, "activities": list(p.activities), "citation": p.citation}
+                for p in self.plan
+            ],
+            "notes": list(self.notes),
         }

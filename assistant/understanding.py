@@ -1,26 +1,127 @@
-"""Reading the question: validation and language (the context profile grows here later)."""
+"""Reading the question: validation, language, intent, methods mentioned and the context profile.
+
+Everything here is a pure function of text (plus the method catalogue), tested over real phrasings.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from assistant.errors import QuestionError
-from assistant.types import Lang
+from assistant.types import ContextProfile, Intent, Lang
 
 _SV_WORDS = {
-    "och", "är", "att", "som", "för", "vad", "hur", "vilken", "vilka", "vi", "det", "en", "ett", "med",
-    "kommun", "kommunen", "inte", "kan", "ska", "vill", "om", "på", "av", "till", "när", "varför", "metod",
+    "och",
+    "är",
+    "att",
+    "som",
+    "för",
+    "vad",
+    "hur",
+    "vilken",
+    "vilka",
+    "vi",
+    "det",
+    "en",
+    "ett",
+    "med",
+    "kommun",
+    "kommunen",
+    "inte",
+    "kan",
+    "ska",
+    "vill",
+    "om",
+    "på",
+    "av",
+    "till",
+    "när",
+    "varför",
+    "metod",
+    "jag",
+    "har",
+    "vår",
+    "våra",
+    "eller",
+    "mellan",
+    "skillnaden",
+    "kostar",
 }
 _EN_WORDS = {
-    "the", "and", "is", "are", "what", "how", "which", "we", "our", "for", "of", "to", "a", "an", "with",
-    "can", "should", "want", "when", "why", "method", "does", "do", "in", "it", "citizens",
+    "the",
+    "and",
+    "is",
+    "are",
+    "what",
+    "how",
+    "which",
+    "we",
+    "our",
+    "for",
+    "of",
+    "to",
+    "a",
+    "an",
+    "with",
+    "can",
+    "should",
+    "want",
+    "when",
+    "why",
+    "method",
+    "does",
+    "do",
+    "in",
+    "it",
+    "citizens",
+    "between",
+    "difference",
+    "cost",
+    "much",
+    "long",
+    "would",
+    "you",
+    "i",
+    "have",
+    "there",
+    "best",
+    "me",
+    "about",
+    "your",
+    "tell",
+    "my",
+    "us",
+    "give",
+    "please",
+    "use",
+    "one",
+    "this",
+    "that",
+    "they",
+    "their",
+    "from",
+    "be",
+    "will",
+    "run",
+    "people",
+    "young",
+    "need",
+    "who",
+    "where",
+    "residents",
+    "municipality",
+    "council",
+    "budget",
 }
 
 
 def detect_language(text: str) -> Lang:
     """'sv' or 'en' from common function words and Swedish letters; Swedish when unsure."""
     words = re.findall(r"[a-zåäöé']+", text.lower())
-    sv = sum(w in _SV_WORDS for w in words) + 2 * len(re.findall(r"[åäö]", text.lower()))
+    sv = sum(w in _SV_WORDS or bool(re.search(r"[åäö]", w)) for w in words)
     en = sum(w in _EN_WORDS for w in words)
     return "en" if en > sv else "sv"
 
@@ -41,3 +142,470 @@ def clean_question(question: str, max_chars: int) -> str:
             hint="Korta ner frågan till det viktigaste: syfte, målgrupp, resurser och tid.",
         )
     return text
+
+
+# --- methods mentioned -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MethodName:
+    """A method id with every name it is known by."""
+
+    id: str
+    title: str
+    names: tuple[str, ...]
+
+
+def method_names(doc_id: str, title: str, aliases: Iterable[str]) -> MethodName:
+    """Names to look for: the title without its parenthesis, and every alias of 4+ letters."""
+    base = re.sub(r"\s*\(.*?\)\s*", " ", title).strip()
+    names = [base.lower(), doc_id.replace("-", " ")] + [
+        a.strip().lower() for a in aliases if len(a.strip()) >= 4
+    ]
+    return MethodName(doc_id, title, tuple(dict.fromkeys(names)))  # title first, then aliases in card order
+
+
+_SUFFIX = r"(?:en|et|er|erna|ar|arna|na|n|s|t|ens|ets|s)?"
+
+
+def find_methods(text: str, catalog: Sequence[MethodName]) -> list[str]:
+    """Method ids named in the text, in order of appearance; longer names win over shorter ones."""
+    lowered = text.lower()
+    spans: list[tuple[int, int, str]] = []
+    # Longer names first; a name shared by several cards goes to the card that lists it earliest.
+    ranked = [(n, m.id, pos) for m in catalog for pos, n in enumerate(m.names)]
+    pairs = [(n, mid) for n, mid, _ in sorted(ranked, key=lambda p: (-len(p[0]), p[2]))]
+    taken = [False] * len(lowered)
+    for name, mid in pairs:
+        pattern = r"(?<![\wåäö])" + re.escape(name) + _SUFFIX + r"(?![\wåäö])"
+        for match in re.finditer(pattern, lowered):
+            if not any(taken[match.start() : match.end()]):
+                spans.append((match.start(), match.end(), mid))
+                for i in range(match.start(), match.end()):
+                    taken[i] = True
+    out: list[str] = []
+    for _, _, mid in sorted(spans):
+        if mid not in out:
+            out.append(mid)
+    return out
+
+
+# --- numbers -----------------------------------------------------------------------------------------
+
+_NUM = r"(\d{1,3}(?:[ \u00a0.,]\d{3})+|\d+(?:[.,]\d+)?)"
+_WORD_NUMBERS = {
+    "en": 1,
+    "ett": 1,
+    "one": 1,
+    "a": 1,
+    "två": 2,
+    "two": 2,
+    "tre": 3,
+    "three": 3,
+    "fyra": 4,
+    "four": 4,
+    "fem": 5,
+    "five": 5,
+    "sex": 6,
+    "six": 6,
+    "sju": 7,
+    "seven": 7,
+    "åtta": 8,
+    "eight": 8,
+    "nio": 9,
+    "nine": 9,
+    "tio": 10,
+    "ten": 10,
+    "elva": 11,
+    "eleven": 11,
+    "tolv": 12,
+    "twelve": 12,
+    "arton": 18,
+    "tjugo": 20,
+    "twenty": 20,
+    "några": 3,
+    "ett par": 2,
+    "a few": 3,
+    "a couple of": 2,
+    "några få": 3,
+}
+_WORD_NUM = "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True))
+
+
+def parse_number(raw: str) -> float:
+    """'15 000' → 15000, '40,000' → 40000, '2,5' → 2.5, '1.5' → 1.5."""
+    s = raw.replace("\u00a0", " ").strip()
+    if re.fullmatch(r"\d{1,3}(?:[ .,]\d{3})+", s):
+        return float(re.sub(r"[ .,]", "", s))
+    return float(s.replace(",", "."))
+
+
+_MULT = {
+    "miljarder": 1e9,
+    "miljard": 1e9,
+    "mdkr": 1e9,
+    "billion": 1e9,
+    "miljoner": 1e6,
+    "miljon": 1e6,
+    "mkr": 1e6,
+    "mnkr": 1e6,
+    "msek": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "tkr": 1e3,
+    "tusen": 1e3,
+    "thousand": 1e3,
+    "k": 1e3,
+    "ksek": 1e3,
+}
+_MULT_RE = "|".join(sorted(_MULT, key=len, reverse=True))
+_CURRENCY = r"(?:kr|kronor|sek|svenska kronor|:-|kr\.)"
+
+
+def parse_budget(text: str) -> int | None:
+    """Money in kronor: '300 000 kr', '2 MSEK', 'en halv miljon', 'budget of 500k', '1,5 miljoner kronor'."""
+    t = text.lower().replace("\u00a0", " ")
+    m = re.search(r"(?:en\s+)?halv\s+miljon|half a million", t)
+    if m:
+        return 500_000
+    m = re.search(rf"{_NUM}\s*({_MULT_RE})(?![a-zåäö])\.?\s*{_CURRENCY}?", t)
+    if m and (
+        re.search(_CURRENCY, t[m.end(2) : m.end(2) + 12])
+        or m.group(2) in {"mkr", "mnkr", "msek", "tkr", "ksek"}
+        or re.search(r"budget|kosta|pengar|avsätt|money|fund|spend|pott|€|\$", t)
+    ):
+        return int(parse_number(m.group(1)) * _MULT[m.group(2)])
+    m = re.search(rf"(?<![a-zåäö])({_WORD_NUM})\s+({_MULT_RE})(?![a-zåäö])", t)
+    if m and re.search(r"budget|kr|kronor|sek|kosta|pengar|avsätt", t):
+        return int(_WORD_NUMBERS[m.group(1)] * _MULT[m.group(2)])
+    m = re.search(rf"{_NUM}\s*{_CURRENCY}(?![a-zåäö])", t)
+    if m:
+        return int(parse_number(m.group(1)))
+    m = re.search(rf"(?:budget\w*|sek)\s*(?:på|är|om|of|is|:)?\s*(?:ca\.?|cirka|about|around)?\s*{_NUM}", t)
+    if m and parse_number(m.group(1)) >= 1000:
+        return int(parse_number(m.group(1)))
+    return None
+
+
+def parse_population(text: str) -> int | None:
+    """Municipality or area size: '15 000 invånare', '40,000 residents', 'population of 90 000'."""
+    t = text.lower()
+    m = re.search(
+        rf"{_NUM}\s*(?:({_MULT_RE})\s+)?(?:kommun)?(?:invånare|innevånare|residents|inhabitants|people live)",
+        t,
+    )
+    if m:
+        mult = _MULT.get(m.group(2) or "", 1)
+        return int(parse_number(m.group(1)) * mult)
+    m = re.search(rf"(?:population|befolkning)\w*\s*(?:of|på|om|är)?\s*{_NUM}", t)
+    if m:
+        return int(parse_number(m.group(1)))
+    return None
+
+
+def parse_participants(text: str) -> int | None:
+    """How many should take part: '30 deltagare', 'about 200 participants'."""
+    t = text.lower()
+    m = re.search(
+        rf"{_NUM}\s*(?:deltagare|participants|personer ska delta|people to take part|personer deltar)", t
+    )
+    if m:
+        return int(parse_number(m.group(1)))
+    m = re.search(rf"({_WORD_NUM})\s+(?:deltagare|participants)", t)
+    if m:
+        return _WORD_NUMBERS[m.group(1)]
+    return None
+
+
+_UNIT_WEEKS = {
+    "dag": 1 / 7,
+    "dagar": 1 / 7,
+    "day": 1 / 7,
+    "days": 1 / 7,
+    "vecka": 1.0,
+    "veckor": 1.0,
+    "week": 1.0,
+    "weeks": 1.0,
+    "veckors": 1.0,
+    "månad": 4.345,
+    "månader": 4.345,
+    "månaders": 4.345,
+    "month": 4.345,
+    "months": 4.345,
+    "mån": 4.345,
+    "år": 52.0,
+    "year": 52.0,
+    "years": 52.0,
+    "års": 52.0,
+}
+_UNIT_RE = r"(dagar|dag|veckors|veckor|vecka|weeks|week|days|day|månaders|månader|månad|mån|months|month|års|år|years|year)"
+
+
+def parse_ages(text: str) -> tuple[int, int] | None:
+    """An age span: 'unga 16–25 år', '13-19 years old', 'barn 6–12 år'."""
+    m = re.search(r"(\d{1,2})\s*[–\-]\s*(\d{1,2})\s*(?:år|years|yrs|-åringar|åringar)", text.lower())
+    if m:
+        lo, hi = int(m.group(1)), int(m.group(2))
+        if 0 < lo < hi <= 99:
+            return lo, hi
+    m = re.search(r"(\d{1,2})\s*[–\-]\s*(\d{1,2})\b", text.lower())
+    if m and re.search(r"unga|ungdom|barn|elever|young|youth|children|åring", text.lower()):
+        lo, hi = int(m.group(1)), int(m.group(2))
+        if 0 < lo < hi <= 30:
+            return lo, hi
+    return None
+
+
+def parse_time_weeks(text: str) -> float | None:
+    """Time available, in weeks: 'fyra månader', 'en halvdag', '6 weeks', 'ett halvår', 'till sommaren' is ignored."""
+    t = text.lower()
+    if re.search(r"halvdag|half a day|half-day|halv dag", t):
+        return round(0.5 / 7, 3)
+    if re.search(r"halvår|half a year|six months' time", t):
+        return 26.0
+    ages = parse_ages(t)
+    for m in re.finditer(rf"(?:{_NUM}|({_WORD_NUM}))\s*{_UNIT_RE}(?![a-zåäö])", t):
+        value = parse_number(m.group(1)) if m.group(1) else float(_WORD_NUMBERS[m.group(2)])
+        unit = m.group(3)
+        if unit in {"år", "years", "year", "års"} and (ages is not None or value > 5):
+            continue  # '16–25 år' is an age, '15 år' a plain age
+        before = t[max(0, m.start() - 12) : m.start()]
+        if re.search(r"[–\-]\s*$", before) or re.search(r"\d\s*[–\-]\s*$", before):
+            continue
+        return round(value * _UNIT_WEEKS[unit], 3)
+    return None
+
+
+# --- keyword dimensions --------------------------------------------------------------------------------
+
+_TARGETS: dict[str, str] = {
+    "unga": r"\bunga\b|ungdom|tonåring|gymnasie|young people|youth|teenager|young adults|\bunga vuxna",
+    "barn": r"\bbarn\b|barnen|förskol|lågstadie|mellanstadie|children|\bkids\b|pupils",
+    "aldre": r"äldre|pensionär|senior|elderly|older people|older residents",
+    "nyanlanda": r"nyanländ|migrant|invandrar|utrikes födda|flykting|newcomer|new arrivals|immigrant|refugee",
+    "minoriteter": r"minoritet|samer\b|romer\b|minorit",
+    "funktionsnedsattning": r"funktionsnedsätt|funktionshind|disabilit|disabled",
+    "foretagare": r"företagare|näringsliv|handlare|business owner|businesses|entrepreneur|local business",
+    "foreningar": r"förening|civilsamhälle|idéburna|organisationer|associations|civil society|ngo|voluntary",
+    "boende": r"hyresgäst|boende i|de boende|grannar|tenants|neighbours|neighbors",
+    "brukare": r"brukare|patienter|användare av|service users|patients",
+    "underrepresenterade": r"sällan hörs|sällan deltar|inte brukar delta|nå fler|bortom de vanliga|samma personer|"
+    r"underrepresent|svåra att nå|hard to reach|seldom heard|usual voices|same people|beyond the usual|"
+    r"fler röster|nya målgrupper|utanför",
+    "alla": r"alla invånare|hela befolkningen|alla kommuninvånare|all residents|everyone in|representativ|"
+    r"speglar befolkningen|representative",
+}
+_PURPOSES: dict[str, str] = {
+    "ideer": r"idé|ideer|förslag från|samla in förslag|nya förslag|ideas|suggestions|brainstorm|proposals from",
+    "prioritering": r"prioriter|välja mellan|rangordna|priorit|choose between|rank",
+    "rekommendationer": r"rekommendation|råd till politik|genomarbetade förslag|recommendation|advice to",
+    "beslut": r"besluta själva|får besluta|bestämma över|fördela (?:en del av )?(?:pengar|budget)|rösta om|"
+    r"decide|allocate|vote on|binding|avgöra",
+    "synpunkter": r"synpunkt|tycka till|remiss|feedback on|comments on|reaktioner på|förslag till detaljplan|"
+    r"synpunkter på",
+    "kartlaggning": r"behov|erfarenhet|förstå hur|lägesbild|kartlägg|upplev|needs|experiences|understand how|trygg",
+    "visioner": r"vision|framtidsbild|framtid|långsiktig|future|long-term",
+    "relationer": r"tillit|förtroende|relation|samverkan|trust|relationship",
+    "samskapande": r"utforma tillsammans|samskap|medskap|co-design|co-creat|gestalta|designa tillsammans",
+    "information": r"informera|inform\b|informing",
+}
+_NOTHING = (
+    r"inget (?:kan|går att) påverka|inte går att påverka|inget att påverka|"
+    r"redan (?:är )?(?:beslutat|bestämt|klart|fattat|fattats|tagits|avgjort)|beslutet är (?:redan )?(?:fattat|taget)|"
+    r"kan inte påverka|ingenting kan påverkas|inget utrymme|already (?:been )?decided|nothing can be (?:influenced|changed)|"
+    r"no room to influence|cannot influence|decision is final|inte kan påverka"
+)
+_COMMIT_YES = (
+    r"politikerna har lovat|har lovat att|åtagit sig|ställer sig bakom|lovat att svara|har mandat|tydligt mandat|"
+    r"committed to respond|have committed|councillors have agreed|council has agreed|politiskt beslut finns|"
+    r"har beslutat att genomföra"
+)
+_COMMIT_NO = (
+    r"inget mandat|saknar mandat|politikerna är inte med|ingen politisk förankring|inte förankrat|inte lovat|"
+    r"no mandate|not committed|haven't committed|no political support|without political backing"
+)
+_CONFLICT_HIGH = (
+    r"konflikt|polariser|infekterad|kontroversiell|het fråga|starka känslor|motsättning|protester|upprörd|"
+    r"controvers|polaris|conflict|heated|divisive|angry"
+)
+_CONFLICT_LOW = r"ingen konflikt|inte kontroversiell|okontroversiell|no conflict|not controversial"
+_COMPLEX_HIGH = (
+    r"komplex|svår fråga|många intressen|målkonflikt|avvägning|complex|wicked|trade-off|svåra avvägningar"
+)
+_COMPLEX_LOW = r"enkel fråga|okomplicerad|simple question|straightforward"
+_SCALE: list[tuple[str, str]] = [
+    ("nationell", r"nationell|hela landet|national|nationwide"),
+    ("region", r"\bregion|länet|regional"),
+    (
+        "grannskap",
+        r"grannskap|kvarter|bostadsområde|närområde|neighbourhood|neighborhood|\bpark\b|lekplats|torg",
+    ),
+    ("stadsdel", r"stadsdel|kommundel|\bort\b|tätort|byn|district|suburb|village"),
+    (
+        "kommun",
+        r"hela kommunen|kommunövergripande|kommunens alla|municipality-wide|whole municipality|citywide|"
+        r"hela staden",
+    ),
+]
+_FORMAT: list[tuple[str, str]] = [
+    ("hybrid", r"hybrid"),
+    ("digitalt", r"digital|online|webb|på nätet|internet|zoom|teams"),
+    ("fysiskt", r"fysisk|på plats|in person|face-to-face|träffas"),
+]
+
+
+def _matches(table: dict[str, str], text: str) -> tuple[str, ...]:
+    return tuple(key for key, pattern in table.items() if re.search(pattern, text))
+
+
+def parse_profile(text: str) -> ContextProfile:
+    """Everything one message says about the official's situation."""
+    t = text.lower()
+    targets = list(_matches(_TARGETS, t))
+    ages = parse_ages(t)
+    if ages and not ({"unga", "barn", "aldre"} & set(targets)):
+        targets.append("barn" if ages[1] <= 12 else "aldre" if ages[0] >= 65 else "unga")
+    nothing = bool(re.search(_NOTHING, t))
+    influence: list[str] = []
+    if re.search(r"invånarna (?:får )?(?:bestämmer|beslutar|besluta)|residents decide|bindande|binding", t):
+        influence.append("medbestammande")
+    if re.search(
+        r"verkligt inflytande|påverka beslutet|påverka utformningen|real influence|shape the decision", t
+    ):
+        influence.append("inflytande")
+    if re.search(r"tycka till|konsultation|consult", t):
+        influence.append("konsultation")
+    commitment: bool | None = None
+    if re.search(_COMMIT_NO, t):
+        commitment = False
+    elif re.search(_COMMIT_YES, t):
+        commitment = True
+    conflict = "lag" if re.search(_CONFLICT_LOW, t) else "hog" if re.search(_CONFLICT_HIGH, t) else None
+    complexity = "hog" if re.search(_COMPLEX_HIGH, t) else "lag" if re.search(_COMPLEX_LOW, t) else None
+    scale = next((name for name, pattern in _SCALE if re.search(pattern, t)), None)
+    fmt = next((name for name, pattern in _FORMAT if re.search(pattern, t)), None)
+    return ContextProfile(
+        purposes=_matches(_PURPOSES, t),
+        influence=tuple(influence),
+        nothing_to_influence=nothing,
+        population=parse_population(t),
+        budget_sek=parse_budget(t),
+        time_weeks=parse_time_weeks(t),
+        target_groups=tuple(targets),
+        ages=ages,
+        participants=parse_participants(t),
+        scale=scale,
+        complexity=complexity,
+        conflict=conflict,
+        format=fmt,
+        commitment=commitment,
+    )
+
+
+def merge_profiles(earlier: ContextProfile, later: ContextProfile) -> ContextProfile:
+    """A later message refines or corrects an earlier one: stated values win, lists are joined."""
+    changes: dict[str, object] = {}
+    for f in dataclasses.fields(ContextProfile):
+        old, new = getattr(earlier, f.name), getattr(later, f.name)
+        if isinstance(new, tuple) and f.name != "ages":
+            changes[f.name] = tuple(dict.fromkeys(old + new)) if new else old
+        elif f.name == "nothing_to_influence":
+            changes[f.name] = new or old
+        else:
+            changes[f.name] = new if new is not None else old
+    return ContextProfile(**changes)  # type: ignore[arg-type]
+
+
+def profile_from_conversation(user_messages: Sequence[str]) -> ContextProfile:
+    """The profile built over every user message, oldest first."""
+    profile = ContextProfile()
+    for message in user_messages:
+        profile = merge_profiles(profile, parse_profile(message))
+    return profile
+
+
+# --- intent ---------------------------------------------------------------------------------------
+
+_IN_SCOPE = (
+    r"dialog|medborgar|deltag|delaktig|invånar|metod|workshop|samråd|enkät|fokusgrupp|rekryt|inbjud|återkoppl|"
+    r"inflytande|synpunkt|lottad|lottning|kommun|förvaltning|politiker|beslutsfatt|process|möte|panel|budget|"
+    r"participat|citizen|resident|engagement|consult|assembly|deliberat|method|survey|focus group|public meeting|"
+    r"community|stakeholder|co-design|jury|referendum|folkomröst|barnkonvention|pbl|kommunallag|unga|ungdom"
+)
+_OUT_OF_SCOPE = (
+    r"\bskatt|deklar|väder|vädret|regna|temperatur|vilket parti|rösta på|partival|hacka|lösenord|intrång|"
+    r"skadlig kod|malware|phishing|virus|recept|aktie|bitcoin|krypto|\btax\b|taxes|weather|which party|vote for|"
+    r"\bhack|password|exploit|recipe|stock market|crypto|fotboll|football|horoskop|dikt om|poem about"
+)
+_INTENT_PATTERNS: list[tuple[Intent, str]] = [
+    (
+        "comparison",
+        r"skillnad(?:en)? mellan|jämför|jämföra|versus|\bvs\.?\b|compare|difference between|"
+        r"bättre än|better than|eller (?:ett |en )?\w+\?|which is better",
+    ),
+    (
+        "process_planning",
+        r"hur (?:ska vi |kan vi |gör vi |bjuder|rekryterar|återkopplar|planerar|lägger vi upp)|"
+        r"planera|processplan|tidsplan|upplägg|steg för steg|vilka steg|bjuda in|inbjudan|"
+        r"rekrytera|återkoppl|how (?:do|should|can) we (?:invite|recruit|plan|run|organise|organize|"
+        r"give feedback|report back)|process plan|step by step|timeline|design a process",
+    ),
+    (
+        "method_fit",
+        r"vilken metod|vilka metoder|vilket sätt|passar (?:bäst|oss|för)|rekommender|vad ska vi välja|"
+        r"which method|what method|best way|suit|recommend|should we use|what approach|vilken form",
+    ),
+    (
+        "factual",
+        r"vad är|vad innebär|hur fungerar|vad kostar|hur lång tid|hur många|vem |vad säger|när (?:började|infördes)|"
+        r"what is|what are|how does|how much|how long|how many|who |what does",
+    ),
+]
+
+
+def detect_intent(text: str, profile: ContextProfile, methods: Sequence[str]) -> Intent:
+    """Method fit, facts about a method, comparison, process planning, general in scope, or out of scope."""
+    t = text.lower()
+    in_scope = bool(re.search(_IN_SCOPE, t)) or bool(methods)
+    if re.search(_OUT_OF_SCOPE, t) and not (
+        methods or re.search(r"dialog|medborgar|deltag|delaktig|metod", t)
+    ):
+        return "out_of_scope"
+    if methods and re.search(r"^(?:vad är|vad innebär|hur fungerar|what is|what are|how does)\b", t):
+        return "factual"
+    for intent, pattern in _INTENT_PATTERNS:
+        if re.search(pattern, t):
+            if intent == "comparison" and len(methods) < 2 and not re.search(r"jämför|compare", t):
+                continue
+            if intent == "factual" and not methods and profile.known() >= 2:
+                return "method_fit"
+            return intent
+    if len(methods) >= 2:
+        return "comparison"
+    if profile.known() >= 2:
+        return "method_fit"
+    if methods:
+        return "factual"
+    return "general" if in_scope else "out_of_scope"
+
+
+_FOLLOW_UP = r"^(?:och|men|okej|ok|så|then|and|but|what about)\b|\b(?:det|den|dem|denna|detta|metoden|it|that|them|this one)\b"
+
+
+def is_follow_up(text: str, methods: Sequence[str]) -> bool:
+    """A short question that leans on the conversation ('och vad kostar det?', 'hur bjuder vi in?')."""
+    t = text.lower().strip()
+    return not methods and (len(t) < 90) and bool(re.search(_FOLLOW_UP, t) or re.search(r"^hur |^how ", t))
+
+
+_INJECTION = (
+    r"ignore (?:all |your |the )?(?:previous |prior )?(?:instructions|sources)|ignorera (?:dina |alla )?(?:källor|instruktioner)|"
+    r"glöm (?:dina |alla )?(?:instruktioner|källor)|system prompt|du är nu|you are now|act as|låtsas att"
+)
+
+
+def has_injection(text: str) -> bool:
+    """True when the question tries to instruct the assistant; such text changes nothing, but is noted."""
+    return bool(re.search(_INJECTION, text.lower()))
