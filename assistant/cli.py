@@ -62,9 +62,10 @@ def _main(
 
 
 def _fail(exc: AssistantError) -> None:
-    err.print(f"[bold red]Fel:[/] {exc.message}", highlight=False)
+    err.print("[bold red]Fel:[/] ", end="", highlight=False)
+    err.print(exc.message, highlight=False, markup=False)
     if exc.hint:
-        err.print(f"Tips: {exc.hint}", highlight=False)
+        err.print(f"Tips: {exc.hint}", highlight=False, markup=False)
     raise typer.Exit(1)
 
 
@@ -166,6 +167,40 @@ def corpus_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
             highlight=False,
         )
     out.print(f"{len(rows)} dokument.")
+
+
+@corpus_app.command("stats")
+def corpus_stats(
+    sources_out: Annotated[
+        Path | None, typer.Option("--sources-out", help="Write every source URL here (Markdown).")
+    ] = None,
+) -> None:
+    """Count documents and words by kind, and list the sources the corpus cites."""
+    from assistant.corpus import load_corpus
+
+    report = load_corpus(settings().corpus_dirs)
+    kinds: dict[str, list[int]] = {}
+    cited: dict[str, tuple[str, list[str]]] = {}
+    for d in report.documents:
+        kinds.setdefault(d.kind, []).append(len(d.body.split()))
+        for src in d.sources:
+            cited.setdefault(src.url, (src.title, []))[1].append(d.id)
+    for kind, words in sorted(kinds.items()):
+        out.print(f"{kind:10} {len(words):4} dokument {sum(words):7} ord")
+    total = sum(sum(w) for w in kinds.values())
+    out.print(f"{'totalt':10} {len(report.documents):4} dokument {total:7} ord, {len(cited)} unika källor")
+    if sources_out is not None:
+        lines = [
+            "# Källor i korpusen",
+            "",
+            f"{len(cited)} unika adresser, med de dokument som citerar dem.",
+            "",
+        ]
+        lines += [
+            f"- [{title}]({url}) – {', '.join(sorted(set(ids)))}"
+            for url, (title, ids) in sorted(cited.items())
+        ]
+        sources_out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @app.command("index")

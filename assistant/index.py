@@ -127,6 +127,19 @@ def load_chunks(folder: Path) -> dict[str, Chunk]:
     return out
 
 
+def _reusable(
+    settings: Settings, key: str, manifest: dict[str, Any] | None, chunks: Sequence[Chunk]
+) -> list[str]:
+    """Ids whose stored vector still fits: same id and the same embedded text (a new title changes it)."""
+    if manifest is None:
+        return []
+    try:
+        old = load_chunks(_generation_dir(settings, key, manifest["generation"]))
+    except (OSError, ValueError, TypeError):
+        return []
+    return [c.id for c in chunks if c.id in old and old[c.id].embed_text == c.embed_text]
+
+
 def _cleanup_orphans(settings: Settings, client: Any, key: str, keep: str | None) -> None:
     """Remove generations left behind by interrupted builds."""
     prefix = f"{COLLECTION_PREFIX}{key}_"
@@ -177,6 +190,8 @@ def build_index(
             and manifest.get("chunk_order") == new_ids
             and manifest.get("documents_hash") == docs_hash
         ):
+            # Leftovers of a killed build go even when nothing changed.
+            _cleanup_orphans(settings, client, key, keep=manifest["generation"])
             _write_json_atomic(
                 _manifest_path(settings, key), {**manifest, "problems": [str(p) for p in problems]}
             )
@@ -200,7 +215,7 @@ def build_index(
 
     generation = datetime.now(UTC).strftime("g%Y%m%d%H%M%S%f")
     collection = f"{COLLECTION_PREFIX}{key}_{generation}"
-    reuse_ids = [] if full or old_store is None else [i for i in new_ids if i in old_ids]
+    reuse_ids = [] if full or old_store is None else _reusable(settings, key, manifest, chunks)
     reused = old_store.vectors(reuse_ids) if old_store is not None and reuse_ids else {}
     # Sorted by length so each batch pads little: on CPU this is most of the embedding time.
     to_embed = sorted((c for c in chunks if c.id not in reused), key=lambda c: len(c.embed_text))

@@ -20,9 +20,10 @@ def _stemmer() -> Any:
 
 @lru_cache(maxsize=1)
 def _stopwords() -> list[str]:
-    from bm25s.stopwords import STOPWORDS_SWEDISH
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SWEDISH
 
-    return list(STOPWORDS_SWEDISH)
+    # English questions meet English aliases in the corpus; their function words must not match.
+    return sorted(set(STOPWORDS_SWEDISH) | set(STOPWORDS_EN))
 
 
 def _tokenize(texts: Sequence[str]) -> Any:
