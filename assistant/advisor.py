@@ -393,7 +393,8 @@ def plan_process(
     main = fits[0].card
     used = [main.id]
     broad: MethodCard | None = None
-    if cards and ({"slumpvis", "stratifierat"} & set(main.recruitment)):
+    # A broad method (a survey with a random sample) is not a mini-public and gets no step in front of it.
+    if cards and main.id not in _BROAD_FIRST and ({"slumpvis", "stratifierat"} & set(main.recruitment)):
         broad = next((cards[i] for i in _BROAD_FIRST if i in cards), None)
         if broad is not None:
             used.insert(0, broad.id)

@@ -132,11 +132,12 @@ _T: dict[str, dict[str, str]] = {
         "watch": "Tänk på att {reasons}.",
         "excluded": "{title} passar sämre här eftersom {reasons}.",
         "what": "{sentence}",
-        "commit": "Se till att beslutsfattarna i förväg lovar att ta ställning till resultatet och återkoppla.",
+        "commit": "Se till att dialogen har ett skriftligt mandat från beslutsfattarna, att resultatet har en tydlig "
+        "mottagare och att ni återkopplar vad som hände.",
         "nothing": "När inget går att påverka ska ni inte bjuda in till dialog – informera i stället, tydligt och "
         "ärligt, om vad som är beslutat och varför.",
-        "nothing_more": "Finns det delar som fortfarande går att påverka, till exempel hur beslutet genomförs, "
-        "kan en avgränsad dialog om just dem vara meningsfull.",
+        "nothing_more": "Även om beslutet redan är fattat kan en dialog om hur det ska utformas vara meningsfull, "
+        "förutsatt att ramarna sägs tydligt: vad som ligger fast och vad som är öppet att påverka.",
         "ask": "Vill du veta mer om en av metoderna, eller ska jag göra en processplan?",
         "about": "Om {title}:",
         "compare_intro": "Så här skiljer sig metoderna åt:",
@@ -144,6 +145,7 @@ _T: dict[str, dict[str, str]] = {
         "compare_purpose": "Välj {title} om ni främst vill {purposes}.",
         "plan_intro": "Ett förslag på process med tydlig början, mitt och slut, byggd kring {methods}:",
         "plan_week": "ca {w}",
+        "steps": "Så går {title} till enligt metodkortet:",
         "plan_total": "Tidsplanen är grov och fördelar {total} på faserna; justera efter er kalender.",
         "general_intro": "Det här säger Metodguidens källor:",
         "none": "Jag hittade inget i Metodguidens källor som svarar på frågan. Fråga gärna om metoder för "
@@ -160,11 +162,12 @@ _T: dict[str, dict[str, str]] = {
         "watch": "Keep in mind that {reasons}.",
         "excluded": "{title} fits less well here because {reasons}.",
         "what": "In the method card (Swedish): “{sentence}”",
-        "commit": "Make sure decision-makers commit in advance to respond to the result and report back.",
+        "commit": "Make sure the dialogue has a written mandate from decision-makers, that the result has a clear "
+        "recipient, and that you report back on what happened.",
         "nothing": "When nothing can be influenced, do not invite people to a dialogue – inform them instead, "
         "clearly and honestly, about what has been decided and why.",
-        "nothing_more": "If some parts can still be influenced, such as how the decision is carried out, a dialogue "
-        "limited to those parts can be worthwhile.",
+        "nothing_more": "Even if the decision has been made, a dialogue about how it is to be shaped can be "
+        "worthwhile, provided the limits are stated clearly: what is fixed and what is open to influence.",
         "ask": "Would you like to know more about one of the methods, or shall I draft a process plan?",
         "about": "About {title} (the sources are in Swedish):",
         "compare_intro": "How the methods differ:",
@@ -172,6 +175,7 @@ _T: dict[str, dict[str, str]] = {
         "compare_purpose": "Choose {title} if you mainly want {purposes}.",
         "plan_intro": "A process with a clear beginning, middle and end, built around {methods}:",
         "plan_week": "about {w}",
+        "steps": "How {title} works, from the method card (Swedish):",
         "plan_total": "The timeline is rough and spreads {total} over the phases; adjust it to your calendar.",
         "general_intro": "Here is what Metodguiden's sources (in Swedish) say:",
         "none": "I found nothing in Metodguiden's sources that answers the question. Ask about methods for "
@@ -250,8 +254,8 @@ class Composer:
 
     def _nothing(self, ctx: AdviceContext, cites: Citations) -> list[str]:
         t = _T[ctx.language]
-        src = self._find(ctx, "kurs-undvik-tomma-dialoger", "inget går att påverka informera i stället")
-        src2 = self._find(ctx, "kurs-undvik-tomma-dialoger", "avgränsa vad som går att påverka")
+        src = self._find(ctx, "kurs-undvik-tomma-dialoger", "När inget kan påverkas: informera i stället")
+        src2 = self._find(ctx, "kurs-undvik-tomma-dialoger", "Var ärlig om ramarna")
         return [t["nothing"] + cites.cite(src), t["nothing_more"] + cites.cite(src2 or src)]
 
     def _fit(self, ctx: AdviceContext, cites: Citations) -> tuple[list[str], list[Fit]]:
@@ -289,9 +293,7 @@ class Composer:
                     t["excluded"].format(title=_title(fit.card), reasons=reasons) + cites.cite(facts)
                 )
         if ctx.profile.commitment is not True and good:
-            src = self._find(
-                ctx, "kurs-aterkoppling-och-tillit", "beslutsfattarna lovar att återkoppla resultatet"
-            )
+            src = self._find(ctx, "kurs-undvik-tomma-dialoger", "Hur man gör dialogen verklig")
             if src is not None:
                 lines.append(t["commit"] + cites.cite(src))
         if not ctx.clarifying_question:
@@ -385,12 +387,20 @@ class Composer:
         course = self._find(ctx, "kurs-processdesign", ctx.question)
         for i, phase in enumerate(ctx.plan, start=1):
             week = t["plan_week"].format(w=weeks_text(phase.weeks, lang))
-            src = (
-                steps_src
-                if i in (2, 3)
-                else self._find(ctx, "kurs-processdesign", _PHASE_QUERY[i - 1]) or course
+            # The plan's own activities are shown in the plan view; the text quotes what the
+            # course says about each phase, so every cited sentence is backed by its source.
+            src = self._find(ctx, "kurs-processdesign", _PHASE_QUERY[i - 1]) or course
+            said = first_sentences(src.chunk.text, 240) if src is not None else ""
+            if lang == "en" and said:
+                said = t["what"].format(sentence=said)
+            lines.append(f"**{i}. {phase.name}** ({week}): {said}" + cites.cite(src))
+        if steps_src is not None:
+            lines.append(
+                t["steps"].format(title=_title(ctx.cards[main]) if main in ctx.cards else main)
+                + " "
+                + first_sentences(steps_src.chunk.text, 360)
+                + cites.cite(steps_src)
             )
-            lines.append(f"**{i}. {phase.name}** ({week}): " + " ".join(phase.activities) + cites.cite(src))
         total = sum(p.weeks for p in ctx.plan)
         lines.append(t["plan_total"].format(total=weeks_text(total, lang)))
         for mid in ctx.methods[:1]:

@@ -63,7 +63,7 @@ def budget_sources(chunks: Sequence[ScoredChunk], max_tokens: int, encoding_name
     for sc in chunks:
         n = len(enc.encode(sc.chunk.text)) + 20
         if used + n > max_tokens:
-            break
+            continue  # a smaller passage further down may still fit
         kept.append(sc)
         used += n
     return kept

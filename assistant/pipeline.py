@@ -33,6 +33,7 @@ from assistant.understanding import (
     is_follow_up,
     method_names,
     profile_from_conversation,
+    strip_injection,
 )
 
 
@@ -174,8 +175,9 @@ class Assistant:
         self, question: str, history: Sequence[Turn] = (), profile: ContextProfile | None = None
     ) -> tuple[str, Lang, str, ContextProfile, list[str]]:
         """(clean text, language, intent, profile, method ids) for a question in its conversation."""
-        text = clean_question(question, self.settings.max_question_chars)
-        language = detect_language(text)
+        full = clean_question(question, self.settings.max_question_chars)
+        language = detect_language(full)
+        text = strip_injection(full)  # instructions smuggled into the question change nothing
         if profile is None:
             profile = profile_from_conversation([t.content for t in history if t.role == "user"] + [text])
         methods = find_methods(text, self.catalog)
@@ -184,18 +186,17 @@ class Assistant:
                 methods = find_methods(turn.content, self.catalog)[:3]
                 if methods:
                     break
-        intent = detect_intent(text, profile, methods)
+        intent = detect_intent(text, profile, methods) if text else "out_of_scope"
         return text, language, intent, profile, methods
 
     def ask(
         self, question: str, history: Sequence[Turn] = (), profile: ContextProfile | None = None
     ) -> Answer:
         """Answer a question in its conversation, citing the chunks it used; `profile` overrides the parsed one."""
+        injected = has_injection(question)
         text, language, intent, profile, methods = self.understand(question, history, profile)
         notes = (
-            ("Frågan innehöll instruktioner till assistenten; de påverkar inte svaret.",)
-            if has_injection(text)
-            else ()
+            ("Frågan innehöll instruktioner till assistenten; de påverkar inte svaret.",) if injected else ()
         )
         if intent == "out_of_scope":
             ctx = AdviceContext(text, language, intent, profile, notes=notes)

@@ -302,6 +302,13 @@ def parse_population(text: str) -> int | None:
     m = re.search(rf"(?:population|befolkning)\w*\s*(?:of|på|om|är)?\s*{_NUM}", t)
     if m:
         return int(parse_number(m.group(1)))
+    m = re.search(
+        rf"(?:kommun|stad|town|city|municipality)\w*\s+(?:of|with|med|på)\s+(?:about\s+|around\s+|ca\.?\s+|cirka\s+)?"
+        rf"{_NUM}\s*(?:people|personer)",
+        t,
+    )
+    if m:
+        return int(parse_number(m.group(1)))
     return None
 
 
@@ -343,37 +350,83 @@ _UNIT_WEEKS = {
 _UNIT_RE = r"(dagar|dag|veckors|veckor|vecka|weeks|week|days|day|månaders|månader|månad|mån|months|month|års|år|years|year)"
 
 
-def parse_ages(text: str) -> tuple[int, int] | None:
-    """An age span: 'unga 16–25 år', '13-19 years old', 'barn 6–12 år'."""
-    m = re.search(r"(\d{1,2})\s*[–\-]\s*(\d{1,2})\s*(?:år|years|yrs|-åringar|åringar)", text.lower())
-    if m:
-        lo, hi = int(m.group(1)), int(m.group(2))
-        if 0 < lo < hi <= 99:
-            return lo, hi
-    m = re.search(r"(\d{1,2})\s*[–\-]\s*(\d{1,2})\b", text.lower())
-    if m and re.search(r"unga|ungdom|barn|elever|young|youth|children|åring", text.lower()):
+_AGE_CONTEXT = (
+    r"unga|ungdom|barn|elever|young|youth|children|kids|pupils|teen|åring|ålder|aged|\bages?\b|äldre|pensionär|"
+    r"senior|elderly|older|gamla|\bold\b"
+)
+_AGE_SPANS = (
+    r"(\d{1,2})\s*[–\-]\s*(\d{1,2})\s*(?:år|years|yrs|-?åringar)(?![a-zåäö])",
+    r"(?:mellan|between)\s+(\d{1,2})\s+(?:och|and)\s+(\d{1,2})\s*(?:år|years)(?![a-zåäö])",
+    r"(\d{1,2})\s+(?:till|to)\s+(\d{1,2})\s*(?:år|years)(?![a-zåäö])",
+)
+
+
+def _age_match(t: str) -> tuple[int, int, int, int] | None:
+    """(low, high, start, end) of an age span in lower-cased text, or None."""
+    m = re.search(r"(?:aged|ages|i åldern|åldern)\s+(\d{1,2})\s*(?:[–\-]|till|to)\s*(\d{1,2})", t)
+    if m and 0 < int(m.group(1)) < int(m.group(2)) <= 99:
+        return int(m.group(1)), int(m.group(2)), m.start(), m.end()
+    if re.search(_AGE_CONTEXT, t):
+        # Without an age word, '1–2 år' is a duration, not an age.
+        for pattern in _AGE_SPANS:
+            m = re.search(pattern, t)
+            if m and 0 < int(m.group(1)) < int(m.group(2)) <= 99:
+                return int(m.group(1)), int(m.group(2)), m.start(), m.end()
+    m = re.search(r"(\d{1,2})\s*[–\-]\s*(\d{1,2})\b", t)
+    if m and re.search(r"unga|ungdom|barn|elever|young|youth|children|åring", t):
         lo, hi = int(m.group(1)), int(m.group(2))
         if 0 < lo < hi <= 30:
-            return lo, hi
+            return lo, hi, m.start(), m.end()
+    m = re.search(
+        r"(?:över|äldre än|over|above|aged)\s+(\d{2})\s*(?:år|years)?|(\d{2})\s*\+|"
+        r"(\d{2})\s*(?:år\s+|years\s+)?(?:och|and)\s+(?:äldre|över|older|above|over)",
+        t,
+    )
+    if m:
+        n = int(next(g for g in m.groups() if g))
+        if 55 <= n <= 99:  # 'över 18 år' says who may take part, not an age group
+            return n, 99, m.start(), m.end()
     return None
 
 
+def parse_ages(text: str) -> tuple[int, int] | None:
+    """An age span: 'unga 16–25 år', '13-19 years old', 'barn 6–12 år', 'mellan 13 och 19 år', 'över 65 år'."""
+    m = _age_match(text.lower())
+    return (m[0], m[1]) if m else None
+
+
 def parse_time_weeks(text: str) -> float | None:
-    """Time available, in weeks: 'fyra månader', 'en halvdag', '6 weeks', 'ett halvår', 'till sommaren' is ignored."""
+    """Time available, in weeks: 'fyra månader', 'en halvdag', '6 weeks', 'ett halvår', 'till sommaren' is ignored.
+
+    Ages ('unga 16–25 år', 'barn som är 4 år') are not durations; a range ('2–3 månader') counts
+    by its lower bound, so a plan never assumes more time than was promised.
+    """
     t = text.lower()
-    if re.search(r"halvdag|half a day|half-day|halv dag", t):
+    if re.search(r"halvdag|half a day|half-day|halv dag|en kväll|an evening|one evening|en eftermiddag", t):
         return round(0.5 / 7, 3)
+    if re.search(r"\ben helg\b|\bhelgen\b|a weekend|one weekend", t):
+        return round(2 / 7, 3)
+    m = re.search(r"(?:ett|en|one) (?:och|and) (?:ett |en |a )?(?:halvt?|half) (år|years?|månad|months?)", t)
+    if m:
+        return round(1.5 * (52.0 if m.group(1).startswith(("år", "year")) else 4.345), 3)
     if re.search(r"halvår|half a year|six months' time", t):
         return 26.0
-    ages = parse_ages(t)
+    age = _age_match(t)
     for m in re.finditer(rf"(?:{_NUM}|({_WORD_NUM}))\s*{_UNIT_RE}(?![a-zåäö])", t):
+        if age is not None and m.start() < age[3] and age[2] < m.end():
+            continue  # part of the age span
         value = parse_number(m.group(1)) if m.group(1) else float(_WORD_NUMBERS[m.group(2)])
         unit = m.group(3)
-        if unit in {"år", "years", "year", "års"} and (ages is not None or value > 5):
-            continue  # '16–25 år' is an age, '15 år' a plain age
-        before = t[max(0, m.start() - 12) : m.start()]
-        if re.search(r"[–\-]\s*$", before) or re.search(r"\d\s*[–\-]\s*$", before):
-            continue
+        before = t[max(0, m.start() - 14) : m.start()]
+        if unit in {"år", "years", "year", "års"} and (
+            value > 5
+            or re.match(r"\s*(?:gaml|old\b)", t[m.end() :])
+            or re.search(r"(?:\bär|\bis|aged|\bage|åldern|ålder)\s*$", before)
+        ):
+            continue  # '15 år', 'barn som är 4 år', '4 years old' are ages
+        rng = re.search(r"(\d+(?:[.,]\d+)?)\s*(?:[–\-]|till|to)\s*$", before)
+        if rng:
+            value = parse_number(rng.group(1))
         return round(value * _UNIT_WEEKS[unit], 3)
     return None
 
@@ -381,9 +434,9 @@ def parse_time_weeks(text: str) -> float | None:
 # --- keyword dimensions --------------------------------------------------------------------------------
 
 _TARGETS: dict[str, str] = {
-    "unga": r"\bunga\b|ungdom|tonåring|gymnasie|young people|youth|teenager|young adults|\bunga vuxna",
-    "barn": r"\bbarn\b|barnen|förskol|lågstadie|mellanstadie|children|\bkids\b|pupils",
-    "aldre": r"äldre|pensionär|senior|elderly|older people|older residents",
+    "unga": r"\bungas?\b|ungdom|tonåring|gymnasie|högstadie|young people|youth|teenager|young adults|\bunga vuxna",
+    "barn": r"\bbarns?\b|barnen|förskol|lågstadie|mellanstadie|children|\bkids\b|pupils",
+    "aldre": r"(?<!och )(?<!eller )äldre(?! än)|pensionär|senior|elderly|older people|older residents",
     "nyanlanda": r"nyanländ|migrant|invandrar|utrikes födda|flykting|newcomer|new arrivals|immigrant|refugee",
     "minoriteter": r"minoritet|samer\b|romer\b|minorit",
     "funktionsnedsattning": r"funktionsnedsätt|funktionshind|disabilit|disabled",
@@ -398,24 +451,26 @@ _TARGETS: dict[str, str] = {
     r"speglar befolkningen|representative",
 }
 _PURPOSES: dict[str, str] = {
-    "ideer": r"idé|ideer|förslag från|samla in förslag|nya förslag|ideas|suggestions|brainstorm|proposals from",
-    "prioritering": r"prioriter|välja mellan|rangordna|priorit|choose between|rank",
+    "ideer": r"idé(?!burn)|ideer|förslag från|samla in förslag|nya förslag|ideas|suggestions|brainstorm|proposals from",
+    "prioritering": r"prioriter|välja mellan|rangordna|priorit|choose between|\brank",
     "rekommendationer": r"rekommendation|råd till politik|genomarbetade förslag|recommendation|advice to",
-    "beslut": r"besluta själva|får besluta|bestämma över|fördela (?:en del av )?(?:pengar|budget)|rösta om|"
-    r"decide|allocate|vote on|binding|avgöra",
+    "beslut": r"besluta själva|får? besluta|bestämma över|fördela (?:en del av )?(?:pengar|budget)|rösta om|"
+    r"(?:residents|citizens|people|they|participants) (?:can |should |will |get to |to )?decide|"
+    r"decide (?:for )?themselves|allocate|vote on|binding|avgöra\b",
     "synpunkter": r"synpunkt|tycka till|remiss|feedback on|comments on|reaktioner på|förslag till detaljplan|"
     r"synpunkter på",
-    "kartlaggning": r"behov|erfarenhet|förstå hur|lägesbild|kartlägg|upplev|needs|experiences|understand how|trygg",
+    "kartlaggning": r"behov|erfarenhet|förstå hur|lägesbild|kartlägg|upplev|(?:their|residents'?|people's|local|the) needs|needs of|needs and|experiences|understand how|trygg",
     "visioner": r"vision|framtidsbild|framtid|långsiktig|future|long-term",
     "relationer": r"tillit|förtroende|relation|samverkan|trust|relationship",
-    "samskapande": r"utforma tillsammans|samskap|medskap|co-design|co-creat|gestalta|designa tillsammans",
+    "samskapande": r"utforma\b.{0,40}tillsammans|design\w* .{0,40}together|samskap|medskap|co-design|co-creat|gestalta|designa tillsammans",
     "information": r"informera|inform\b|informing",
 }
 _NOTHING = (
     r"inget (?:kan|går att) påverka|inte går att påverka|inget att påverka|"
     r"redan (?:är )?(?:beslutat|bestämt|klart|fattat|fattats|tagits|avgjort)|beslutet är (?:redan )?(?:fattat|taget)|"
     r"kan inte påverka|ingenting kan påverkas|inget utrymme|already (?:been )?decided|nothing can be (?:influenced|changed)|"
-    r"no room to influence|cannot influence|decision is final|inte kan påverka"
+    r"no room to influence|cannot influence|decision is final|inte kan påverka|"
+    r"decision (?:has|had|was) already been (?:made|taken)|decision is already made"
 )
 _COMMIT_YES = (
     r"politikerna har lovat|har lovat att|åtagit sig|ställer sig bakom|lovat att svara|har mandat|tydligt mandat|"
@@ -427,10 +482,10 @@ _COMMIT_NO = (
     r"no mandate|not committed|haven't committed|no political support|without political backing"
 )
 _CONFLICT_HIGH = (
-    r"konflikt|polariser|infekterad|kontroversiell|het fråga|starka känslor|motsättning|protester|upprörd|"
+    r"(?<!mål)konflikt|polariser|infekterad|kontroversiell|het fråga|starka känslor|motsättning|protester|upprörd|"
     r"controvers|polaris|conflict|heated|divisive|angry"
 )
-_CONFLICT_LOW = r"ingen konflikt|inte kontroversiell|okontroversiell|no conflict|not controversial"
+_CONFLICT_LOW = r"ingen konflikt|inga konflikter|utan konflikt|inte kontroversiell|okontroversiell|no conflict|not controversial"
 _COMPLEX_HIGH = (
     r"komplex|svår fråga|många intressen|målkonflikt|avvägning|complex|wicked|trade-off|svåra avvägningar"
 )
@@ -440,9 +495,9 @@ _SCALE: list[tuple[str, str]] = [
     ("region", r"\bregion|länet|regional"),
     (
         "grannskap",
-        r"grannskap|kvarter|bostadsområde|närområde|neighbourhood|neighborhood|\bpark\b|lekplats|torg",
+        r"grannskap|kvarter|bostadsområde|närområde|neighbourhood|neighborhood|\bpark(?:en)?\b|lekplats|playground|torg",
     ),
-    ("stadsdel", r"stadsdel|kommundel|\bort\b|tätort|byn|district|suburb|village"),
+    ("stadsdel", r"stadsdel|kommundel|\bort\b|tätort|\bbyn\b|district|suburb|village"),
     (
         "kommun",
         r"hela kommunen|kommunövergripande|kommunens alla|municipality-wide|whole municipality|citywide|"
@@ -466,10 +521,17 @@ def parse_profile(text: str) -> ContextProfile:
     targets = list(_matches(_TARGETS, t))
     ages = parse_ages(t)
     if ages and not ({"unga", "barn", "aldre"} & set(targets)):
-        targets.append("barn" if ages[1] <= 12 else "aldre" if ages[0] >= 65 else "unga")
+        group = (
+            "barn" if ages[1] <= 12 else "aldre" if ages[0] >= 60 else "unga" if 12 <= ages[1] <= 30 else None
+        )
+        if group:
+            targets.append(group)
     nothing = bool(re.search(_NOTHING, t))
     influence: list[str] = []
-    if re.search(r"invånarna (?:får )?(?:bestämmer|beslutar|besluta)|residents decide|bindande|binding", t):
+    if re.search(
+        r"invånarna (?:ska )?(?:få |får )?(?:bestämma|bestämmer|beslutar|besluta)|residents decide|bindande|binding",
+        t,
+    ):
         influence.append("medbestammande")
     if re.search(
         r"verkligt inflytande|påverka beslutet|påverka utformningen|real influence|shape the decision", t
@@ -532,11 +594,14 @@ _IN_SCOPE = (
     r"dialog|medborgar|deltag|delaktig|invånar|metod|workshop|samråd|enkät|fokusgrupp|rekryt|inbjud|återkoppl|"
     r"inflytande|synpunkt|lottad|lottning|kommun|förvaltning|politiker|beslutsfatt|process|möte|panel|budget|"
     r"participat|citizen|resident|engagement|consult|assembly|deliberat|method|survey|focus group|public meeting|"
-    r"community|stakeholder|co-design|jury|referendum|folkomröst|barnkonvention|pbl|kommunallag|unga|ungdom"
+    r"community|stakeholder|co-design|jury|referendum|folkomröst|barnkonvention|pbl|kommunallag|unga|ungdom|"
+    r"röster|nå fler|målgrupp|påverka|beslutet|voices|seldom heard|hard to reach|feedback"
 )
 _OUT_OF_SCOPE = (
-    r"\bskatt|deklar|väder|vädret|regna|temperatur|vilket parti|rösta på|partival|hacka|lösenord|intrång|"
-    r"skadlig kod|malware|phishing|virus|recept|aktie|bitcoin|krypto|\btax\b|taxes|weather|which party|vote for|"
+    r"(?<!upp)skatt|deklar|väder|vädret|regna|temperatur|vilket parti|vilka partier|(?:ska|bör) jag rösta|"
+    r"rösta på i valet|partival|hacka|lösenord|intrång|"
+    r"skadlig kod|malware|phishing|virus|recept|aktie|bitcoin|krypto|\btax\b|taxes|weather|which party|"
+    r"should i vote|vote for in the election|"
     r"\bhack|password|exploit|recipe|stock market|crypto|fotboll|football|horoskop|dikt om|poem about"
 )
 _INTENT_PATTERNS: list[tuple[Intent, str]] = [
@@ -573,8 +638,15 @@ def detect_intent(text: str, profile: ContextProfile, methods: Sequence[str]) ->
         methods or re.search(r"dialog|medborgar|deltag|delaktig|metod", t)
     ):
         return "out_of_scope"
-    if methods and re.search(r"^(?:vad är|vad innebär|hur fungerar|what is|what are|how does)\b", t):
+    compares = len(methods) >= 2 and re.search(_INTENT_PATTERNS[0][1], t)
+    if (
+        methods
+        and not compares
+        and re.search(r"^(?:vad är|vad innebär|hur fungerar|what is|what are|how does)\b", t)
+    ):
         return "factual"
+    if re.search(r"^(?:varför|why)\b", t) and not compares:
+        return "factual" if methods else "general"  # a why-question asks for reasons, not a plan
     for intent, pattern in _INTENT_PATTERNS:
         if re.search(pattern, t):
             if intent == "comparison" and len(methods) < 2 and not re.search(r"jämför|compare", t):
@@ -597,15 +669,25 @@ _FOLLOW_UP = r"^(?:och|men|okej|ok|så|then|and|but|what about)\b|\b(?:det|den|d
 def is_follow_up(text: str, methods: Sequence[str]) -> bool:
     """A short question that leans on the conversation ('och vad kostar det?', 'hur bjuder vi in?')."""
     t = text.lower().strip()
+    if re.search(_OUT_OF_SCOPE, t):
+        return False  # 'hur deklarerar jag?' must not borrow the conversation's methods and come into scope
     return not methods and (len(t) < 90) and bool(re.search(_FOLLOW_UP, t) or re.search(r"^hur |^how ", t))
 
 
 _INJECTION = (
-    r"ignore (?:all |your |the )?(?:previous |prior )?(?:instructions|sources)|ignorera (?:dina |alla )?(?:källor|instruktioner)|"
-    r"glöm (?:dina |alla )?(?:instruktioner|källor)|system prompt|du är nu|you are now|act as|låtsas att"
+    r"(?:ignore|disregard|forget) (?:all |your |the |any |of )*(?:previous |prior |earlier |above )?(?:instructions|sources|rules)|"
+    r"(?:ignorera|glöm|strunta i|bortse från) (?:dina |alla |de |tidigare )*(?:källor|källorna|instruktioner|instruktionerna|regler)|"
+    r"system ?prompt|systemprompt|du är nu|you are now|(?:^|(?<=[.!?])\s*)act as|pretend (?:to be|you are)|låtsas att du|"
+    r"från och med nu ska du|from now on you"
 )
 
 
 def has_injection(text: str) -> bool:
     """True when the question tries to instruct the assistant; such text changes nothing, but is noted."""
     return bool(re.search(_INJECTION, text.lower()))
+
+
+def strip_injection(text: str) -> str:
+    """The question without the instructions it tries to give: from each injection to the end of its sentence."""
+    stripped = re.sub(rf"(?:{_INJECTION})[^.!?]*[.!?]?", " ", text, flags=re.IGNORECASE)
+    return re.sub(r"\s+", " ", stripped).strip(" ,;:–-")
