@@ -40,6 +40,11 @@ class Settings:
     llm_api_key: str = ""
     llm_timeout_s: int = 60
     llm_context_tokens: int = 3000
+    feedback_db: Path | None = None  # default: <data_dir>/feedback.sqlite3
+    trainer_user: str = ""  # the trainer tab stays locked until a user and a password (or hash) are set
+    trainer_password: str = field(default="", repr=False)
+    # pbkdf2_sha256$<iterations>$<salt hex>$<hash hex> (ui.auth.hash_password); wins over the password
+    trainer_password_hash: str = field(default="", repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -77,6 +82,11 @@ class Settings:
         return self.model_dir / "tiktoken"
 
     @property
+    def feedback_path(self) -> Path:
+        """The SQLite file where the UI stores ratings of answers."""
+        return self.feedback_db if self.feedback_db is not None else self.data_dir / "feedback.sqlite3"
+
+    @property
     def index_dir(self) -> Path:
         """Where the Chroma store, keyword indexes and manifest live."""
         return self.data_dir / "index"
@@ -96,7 +106,7 @@ _INT_FIELDS = {
     "llm_timeout_s",
     "llm_context_tokens",
 }
-_PATH_FIELDS = {"data_dir", "models_dir"}
+_PATH_FIELDS = {"data_dir", "models_dir", "feedback_db"}
 
 
 def _coerce(name: str, value: Any) -> Any:

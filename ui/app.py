@@ -1,35 +1,28 @@
-"""The chat UI: Swedish first, answers with their cited sources; `/ask` is the named API endpoint."""
+"""The Gradio app: officials' chat (open to everyone), method comparison, and the trainers' tab.
+
+Named API endpoints for gradio_client: `/ask` (the `metodguiden ask --json` contract, with an optional
+profile JSON) and `/compare` (two or three method cards side by side).
+"""
 
 from __future__ import annotations
 
-import html
+import json
 from typing import Any
 
-from assistant.errors import AssistantError, QuestionError
+from assistant.advisor import score_card
+from assistant.errors import QuestionError
 from assistant.pipeline import Assistant, Turn
+from assistant.types import ContextProfile
+from ui.assets import CSS, JS, theme
+from ui.chat import prepare_assistant
+from ui.chat_ui import ChatTab
+from ui.compare_ui import CompareTab
+from ui.panels import card_facts, compare_markdown
+from ui.profile_form import profile_to_form
+from ui.texts import EXAMPLES
+from ui.trainer import TrainerTab
 
-EXAMPLES = [
-    "Vilken metod passar för att nå unga 16–25 år om ett nytt fritidsområde?",
-    "Hur går ett medborgarråd till, från inbjudan till återkoppling?",
-    "Vad kostar en medborgarbudget och hur lång tid tar den?",
-    "When should we use a focus group instead of a survey?",
-]
-
-
-def format_answer(data: dict[str, Any]) -> str:
-    """Answer text followed by a numbered list of its sources, as Markdown."""
-    parts = [data["answer"]]
-    if data.get("clarifying_question"):
-        parts.append(f"*{data['clarifying_question']}*")
-    if data["citations"]:
-        heading = "Källor" if data["language"] == "sv" else "Sources"
-        lines = [f"**{heading}**"]
-        for c in data["citations"]:
-            section = f" – {c['section']}" if c["section"] else ""
-            link = f" ([källa]({c['url']}))" if c["url"] else ""
-            lines.append(f"{c['n']}. {html.escape(c['title'])}{html.escape(section)}{link}")
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts)
+__all__ = ["EXAMPLES", "answer_json", "build_app", "history_turns", "launch", "parse_profile"]
 
 
 def _content_text(content: Any) -> str:
@@ -44,7 +37,7 @@ def _content_text(content: Any) -> str:
 
 
 def history_turns(history: list[Any]) -> list[Turn]:
-    """Chat history from the UI as Turns."""
+    """Chat history in Gradio's message shape as Turns."""
     turns = []
     for m in history or []:
         if isinstance(m, dict) and m.get("role") in ("user", "assistant"):
@@ -52,56 +45,115 @@ def history_turns(history: list[Any]) -> list[Turn]:
     return turns
 
 
-def answer_json(assistant: Assistant, question: str, history: list[Any] | None = None) -> dict[str, Any]:
-    """The same JSON as `metodguiden ask --json`; a bad question gives an `error` field instead of a crash."""
+def parse_profile(profile: Any) -> ContextProfile | None:
+    """An optional profile given to the API: a JSON object or its text; None when empty."""
+    if profile in (None, "", {}):
+        return None
+    data = json.loads(profile) if isinstance(profile, str) else profile
+    if not isinstance(data, dict):
+        raise ValueError("the profile must be a JSON object")
+    return ContextProfile.from_json(data)
+
+
+def answer_json(
+    assistant: Assistant, question: str, history: list[Any] | None = None, profile: Any = None
+) -> dict[str, Any]:
+    """The same JSON as `metodguiden ask --json`; a bad question or profile gives `error` and `hint`."""
     try:
-        return assistant.ask(question, history_turns(history or [])).to_json()
+        parsed = parse_profile(profile)
+    except (ValueError, TypeError) as exc:
+        return {
+            "error": f"Profilen kunde inte läsas: {exc}.",
+            "hint": "Skicka profilen som ett JSON-objekt med samma fält som 'profile' i svaret, eller utelämna den.",
+        }
+    try:
+        return assistant.ask(question, history_turns(history or []), parsed).to_json()
     except QuestionError as exc:
         return {"error": exc.message, "hint": exc.hint}
+
+
+def compare_json(assistant: Assistant, methods: list[str], profile: Any = None) -> dict[str, Any]:
+    """Method cards side by side: key facts, and fit when a profile is given."""
+    unknown = [m for m in methods if m not in assistant.cards]
+    if unknown or not 2 <= len(methods) <= 3:
+        return {
+            "error": f"Jämförelsen behöver två eller tre kända metod-id:n, fick {methods!r}.",
+            "hint": "Använd id:n som 'medborgarrad' och 'fokusgrupp' (se recommended_methods i /ask).",
+        }
+    try:
+        parsed = parse_profile(profile)
+    except (ValueError, TypeError) as exc:
+        return {"error": f"Profilen kunde inte läsas: {exc}.", "hint": "Skicka ett JSON-objekt."}
+    cards = [assistant.cards[m] for m in methods]
+    fits = {c.id: score_card(c, parsed) for c in cards} if parsed is not None else {}
+    return {
+        "methods": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "summary": c.summary,
+                "facts": dict(card_facts(c)),
+                "score": fits[c.id].score if c.id in fits else None,
+                "for": [r.sv for r in fits[c.id].pros] if c.id in fits else [],
+                "against": [r.sv for r in fits[c.id].cons] if c.id in fits else [],
+            }
+            for c in cards
+        ],
+        "table_markdown": compare_markdown(cards, fits),
+    }
 
 
 def build_app(assistant: Assistant) -> Any:
     """The Gradio Blocks app."""
     import gradio as gr
 
-    def respond(message: str, history: list[Any]) -> tuple[list[Any], str]:
-        history = list(history or [])
-        try:
-            data = assistant.ask(message, history_turns(history)).to_json()
-            reply = format_answer(data)
-        except QuestionError as exc:
-            reply = f"⚠️ {exc.message} {exc.hint}".strip()
-        except AssistantError as exc:
-            reply = f"⚠️ Något gick fel: {exc.message} {exc.hint}".strip()
-        history += [{"role": "user", "content": message}, {"role": "assistant", "content": reply}]
-        return history, ""
-
-    def api_ask(question: str) -> dict[str, Any]:
-        return answer_json(assistant, question)
-
+    prepare_assistant(assistant)
+    chat = ChatTab(assistant)
+    trainer = TrainerTab(assistant)
     with gr.Blocks(title="Metodguiden") as demo:
         gr.Markdown(
-            "# Metodguiden\nFråga om metoder för medborgardialog – vilken metod passar er, och varför. "
-            "Varje svar visar källorna det bygger på."
+            "# Metodguiden\nStöd för att välja och planera medborgardialog: vilken metod passar er, och varför. "
+            "Varje svar visar källorna det bygger på – klicka på en hänvisning som [1] för att läsa texten.",
+            elem_id="mg-header",
         )
-        chat = gr.Chatbot(elem_id="chat", label="Samtal", height=520)
-        with gr.Row():
-            question = gr.Textbox(
-                elem_id="question", label="Din fråga", placeholder="Skriv din fråga här …", scale=5, lines=2
-            )
-            send = gr.Button("Skicka", elem_id="send", variant="primary", scale=1)
-        gr.Examples(EXAMPLES, inputs=question, label="Exempel på frågor")
-        send.click(respond, [question, chat], [chat, question], api_name="chat")
-        question.submit(respond, [question, chat], [chat, question], api_name=False)
-        api_in = gr.Textbox(visible=False)
-        api_out = gr.JSON(visible=False)
-        api_btn = gr.Button(visible=False)
-        api_btn.click(api_ask, api_in, api_out, api_name="ask")
+        with gr.Tabs(elem_id="main-tabs"):
+            with gr.Tab("Rådgivning", id="chat-tab", elem_id="tab-chat"):
+                chat.build()
+            with gr.Tab("Jämför metoder", id="compare-tab", elem_id="tab-compare"):
+                CompareTab(assistant, chat.form).build()
+            with gr.Tab("Utbildare", id="trainer-tab", elem_id="tab-trainer"):
+                trainer.build()
+
+        def ask(question: str, profile: str = "") -> dict[str, Any]:
+            """Answer a question with cited sources; `profile` (optional JSON object) overrides the parsed one."""
+            return answer_json(assistant, question, None, profile)
+
+        def compare(methods: list[str], profile: str = "") -> dict[str, Any]:
+            """Two or three method cards (by id) side by side; with a profile JSON, how well each fits."""
+            return compare_json(assistant, list(methods or []), profile)
+
+        # Gradio's number inputs show 0 for an initial None; an update to None shows the placeholder.
+        demo.load(
+            lambda: profile_to_form(ContextProfile().to_json()), None, chat.form, api_visibility="private"
+        )
+        gr.api(ask, api_name="ask")
+        gr.api(compare, api_name="compare")
     return demo
 
 
-def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the app until interrupted."""
-    build_app(assistant).queue(default_concurrency_limit=2).launch(
-        server_name=host, server_port=port, show_error=False, share=False
+def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> Any:
+    """Serve the app; blocks until interrupted unless block=False (then returns the Blocks app)."""
+    app = build_app(assistant).queue(default_concurrency_limit=4)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        show_error=False,
+        share=False,
+        css=CSS,
+        js=JS,
+        theme=theme(),
+        prevent_thread_lock=not block,
+        quiet=not block,
+        footer_links=["api"],
     )
+    return app

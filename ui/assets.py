@@ -1,0 +1,113 @@
+"""The page's theme, CSS and script: readable contrast, visible focus, and clicks on in-page links as events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def theme() -> Any:
+    """Gradio's default theme with a dark blue accent: white on it and it on white pass WCAG AA (4.5:1)."""
+    import gradio as gr
+
+    return gr.themes.Default(primary_hue="blue").set(
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_text_color="white",
+        button_primary_text_color_hover="white",
+        color_accent="*primary_700",
+        color_accent_soft="*primary_50",
+        block_info_text_color="*neutral_600",
+        input_placeholder_color="*neutral_500",
+        checkbox_background_color_selected="*primary_700",
+        checkbox_border_color_selected="*primary_700",
+        slider_color="*primary_700",
+    )
+
+
+# In-page links (#mg-cite-<turn>-<n>, #mg-card-<id>) are caught before the browser follows them: the
+# target is kept in window.__mgTarget and the hidden trigger button runs the Python handler, whose
+# `js` hook passes the target in as its input. Links are focusable, so Enter works like a click.
+JS = """
+() => {
+  if (window.__mgInstalled) return;
+  window.__mgInstalled = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#mg-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    window.__mgTarget = link.getAttribute('href').slice(4);
+    const trigger = document.getElementById('mg-trigger');
+    if (trigger) trigger.click();
+    // Bring the opened panel into view and move keyboard focus to it once it has rendered.
+    const panel = window.__mgTarget.startsWith('card-') ? 'card-acc' : 'sources';
+    setTimeout(() => {
+      const el = document.getElementById(panel);
+      if (!el) return;
+      el.setAttribute('tabindex', '-1');
+      el.scrollIntoView({block: 'start', behavior: 'smooth'});
+      el.focus({preventScroll: true});
+    }, 600);
+  }, true);
+}
+"""
+
+TARGET_JS = "() => window.__mgTarget || ''"
+
+CSS = """
+:root { --mg-ink: #1b1f24; --mg-muted: #4a5563; --mg-accent: #0b5cab; --mg-line: #c9d1da; }
+.gradio-container { max-width: 1400px !important; }
+#mg-header h1 { margin-bottom: 0.2em; }
+#mg-header p { color: var(--mg-muted); margin-top: 0; }
+a { color: var(--mg-accent); text-decoration: underline; }
+.dark a { color: #8cc4ff; }
+:focus-visible { outline: 3px solid #f0a000 !important; outline-offset: 2px; }
+#chat .message a[href^="#mg-cite"] { font-weight: 600; text-decoration: none; padding: 0 1px;
+  border-bottom: 2px solid currentColor; }
+.mg-notice { padding: 0.6em 0.9em; border-radius: 6px; border: 1px solid; margin: 0.3em 0; }
+.mg-notice, .mg-notice * { color: var(--mg-ink) !important; }
+.mg-info { background: #eaf2fb; border-color: #8db3dd; }
+.mg-warning { background: #fff4d6; border-color: #c99a00; }
+.mg-error { background: #fde8e8; border-color: #c53030; }
+.mg-success { background: #e7f6ea; border-color: #3f8f4f; }
+.mg-empty { color: var(--mg-muted); padding: 0.5em 0.2em; }
+.mg-empty strong { color: var(--mg-ink); }
+.dark .mg-empty strong, .dark .mg-notice { color: inherit; }
+.mg-source { border: 1px solid var(--mg-line); border-radius: 8px; padding: 0.6em 0.9em; margin-bottom: 0.8em; }
+.mg-selected { border: 2px solid var(--mg-accent); }
+.mg-source h3, .mg-method h3 { margin: 0.1em 0 0.3em; font-size: 1.05em; }
+.mg-n { color: var(--mg-accent); }
+.mg-meta, .mg-hint { color: var(--mg-muted); font-size: 0.92em; margin: 0.3em 0; }
+.mg-passage { white-space: pre-wrap; line-height: 1.5; margin: 0.5em 0; }
+.mg-passage mark { background: #ffe58a; color: #1b1f24; padding: 0 2px; }
+.mg-source-list blockquote { margin: 0.2em 0 0.6em; padding-left: 0.7em; border-left: 3px solid var(--mg-line);
+  color: var(--mg-muted); font-size: 0.92em; }
+.mg-method { border: 1px solid var(--mg-line); border-radius: 8px; padding: 0.6em 0.9em; margin-bottom: 0.8em; }
+.mg-score meter { width: 8em; height: 0.9em; vertical-align: middle; }
+.mg-procon h4 { margin: 0.4em 0 0.1em; font-size: 0.95em; }
+.mg-procon ul { margin-top: 0.1em; }
+.mg-pro h4 { color: #1d6b2f; }
+.mg-con h4 { color: #8a4b00; }
+.dark .mg-pro h4 { color: #7fd492; }
+.dark .mg-con h4 { color: #ffc27a; }
+.mg-facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.15em 0.8em; margin: 0.4em 0; }
+.mg-facts dt { font-weight: 600; }
+.mg-facts dd { margin: 0; }
+.mg-timeline { list-style: none; padding-left: 0; border-left: 4px solid var(--mg-line); margin-left: 0.5em; }
+.mg-phase { position: relative; padding: 0.2em 0 0.6em 1.1em; }
+.mg-phase::before { content: ""; position: absolute; left: -0.55em; top: 0.55em; width: 0.8em; height: 0.8em;
+  border-radius: 50%; background: var(--mg-accent); }
+.mg-phase h3 { margin: 0.1em 0; font-size: 1em; }
+.mg-stage { display: inline-block; font-size: 0.8em; font-weight: 700; text-transform: uppercase;
+  letter-spacing: 0.05em; padding: 0 0.5em; border-radius: 4px; color: #fff; }
+.mg-stage-0 .mg-stage { background: #0b5cab; }
+.mg-stage-1 .mg-stage { background: #6b3fa0; }
+.mg-stage-2 .mg-stage { background: #1d6b2f; }
+.mg-progress progress { width: 100%; height: 1.2em; }
+.mg-hidden { display: none !important; }
+#compare td:first-child, #compare th:first-child { white-space: nowrap; }
+#compare td, #compare th { vertical-align: top; }
+.mg-review td, .mg-feedback td { vertical-align: top; }
+#trainer-logout { max-width: 12em; }
+footer .show-api, footer .divider, footer a { color: #4a5563 !important; }
+"""
