@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,14 +16,33 @@ from assistant.types import Source, SourceDocument
 
 Level = Literal["lag", "medel", "hog"]
 Purpose = Literal[
-    "ideer", "prioritering", "rekommendationer", "beslut", "synpunkter",
-    "kartlaggning", "visioner", "relationer", "samskapande", "information",
+    "ideer",
+    "prioritering",
+    "rekommendationer",
+    "beslut",
+    "synpunkter",
+    "kartlaggning",
+    "visioner",
+    "relationer",
+    "samskapande",
+    "information",
 ]
 Influence = Literal["information", "konsultation", "dialog", "inflytande", "medbestammande"]
 Recruitment = Literal["oppen", "slumpvis", "stratifierat", "riktad", "uppsokande", "representanter"]
 TargetGroup = Literal[
-    "alla", "unga", "barn", "aldre", "nyanlanda", "minoriteter", "funktionsnedsattning", "foretagare",
-    "foreningar", "boende", "brukare", "underrepresenterade", "sakkunniga",
+    "alla",
+    "unga",
+    "barn",
+    "aldre",
+    "nyanlanda",
+    "minoriteter",
+    "funktionsnedsattning",
+    "foretagare",
+    "foreningar",
+    "boende",
+    "brukare",
+    "underrepresenterade",
+    "sakkunniga",
 ]
 Scale = Literal["grannskap", "stadsdel", "kommun", "region", "nationell"]
 Format = Literal["fysiskt", "digitalt", "hybrid"]
@@ -37,7 +57,14 @@ METHOD_SECTIONS: tuple[str, ...] = (
     "Styrkor och svagheter",
     "Vanliga fallgropar",
 )
-CASE_SECTIONS: tuple[str, ...] = ("Bakgrund", "Vad gjordes", "Vilka deltog", "Kostnad och tid", "Resultat", "Lärdomar")
+CASE_SECTIONS: tuple[str, ...] = (
+    "Bakgrund",
+    "Vad gjordes",
+    "Vilka deltog",
+    "Kostnad och tid",
+    "Resultat",
+    "Lärdomar",
+)
 MAX_FILE_BYTES = 2_000_000
 _ID_RE = r"^[a-z0-9][a-z0-9-]{1,80}$"
 
@@ -86,6 +113,8 @@ class DocumentModel(_Strict):
     sources: list[SourceModel] = Field(min_length=1)
     licence: str = Field(min_length=2)
     source: str = "metodguiden"
+    attribution: str = ""  # credit line required by the licence of imported text
+    imported: dt.date | None = None  # set by the importers (assistant/importers/)
 
 
 class MethodModel(DocumentModel):
@@ -115,6 +144,29 @@ class CaseModel(DocumentModel):
     country: str = Field(pattern=r"^[A-Z]{2}$")
     years: str | int
 
+
+class ImportedMethodModel(DocumentModel):
+    """A method imported from an outside catalogue: attributes where the source has them, none guessed."""
+
+    summary: str = ""
+    purposes: list[Purpose] = []
+    influence: list[Influence] = []
+    recruitment: list[Recruitment] = []
+    participants: Range | None = None
+    duration_weeks: Range | None = None
+    cost_sek: Range | None = None
+    cost_basis: Literal["kalla", "uppskattning"] | None = None
+    staff_effort: Level | None = None
+    formats: list[Format] = []
+    target_groups: list[TargetGroup] = []
+    scale: list[Scale] = []
+    complexity: list[Level] = []
+    polarisation: list[Level] = []
+    participedia: dict[str, Any] = {}  # the catalogue's own field values, kept for provenance
+
+
+# `source` values whose method documents use the lenient ImportedMethodModel (no card sections required).
+IMPORTED_METHOD_SOURCES: frozenset[str] = frozenset({"participedia"})
 
 MODELS: dict[str, type[DocumentModel]] = {
     "method": MethodModel,
@@ -173,7 +225,9 @@ def _check_sections(path: str, body: str, body_line: int, required: Iterable[str
     found = _headings(body)
     missing = [s for s in required if s not in found]
     if missing:
-        return [Problem(path, body_line, "body", f"missing section(s): {', '.join('## ' + m for m in missing)}")]
+        return [
+            Problem(path, body_line, "body", f"missing section(s): {', '.join('## ' + m for m in missing)}")
+        ]
     return []
 
 
@@ -195,9 +249,14 @@ def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[P
         return None, [Problem(shown, 2, "", "the front matter is not a mapping of fields")]
     kind = data.get("kind")
     model = MODELS.get(str(kind))
+    imported_method = kind == "method" and data.get("source") in IMPORTED_METHOD_SOURCES
+    if imported_method:
+        model = ImportedMethodModel
     if model is None:
         allowed = ", ".join(sorted(MODELS))
-        return None, [Problem(shown, _field_line(front, "kind"), "kind", f"got {kind!r}, expected one of {allowed}")]
+        return None, [
+            Problem(shown, _field_line(front, "kind"), "kind", f"got {kind!r}, expected one of {allowed}")
+        ]
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
@@ -210,11 +269,16 @@ def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[P
     problems = []
     if parsed.id != path.stem:
         problems.append(
-            Problem(shown, _field_line(front, "id"), "id", f"id {parsed.id!r} differs from the file name {path.stem!r}")
+            Problem(
+                shown,
+                _field_line(front, "id"),
+                "id",
+                f"id {parsed.id!r} differs from the file name {path.stem!r}",
+            )
         )
     if not body.strip():
         problems.append(Problem(shown, body_line, "body", "the document has no text after the front matter"))
-    if parsed.kind == "method":
+    if parsed.kind == "method" and not imported_method:
         problems += _check_sections(shown, body, body_line, METHOD_SECTIONS)
     elif parsed.kind == "case":
         problems += _check_sections(shown, body, body_line, CASE_SECTIONS)
@@ -224,7 +288,7 @@ def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[P
     attributes: dict[str, Any] = {
         k: (v.model_dump() if isinstance(v, BaseModel) else v)
         for k, v in parsed.model_dump().items()
-        if k not in base
+        if k not in base and not (imported_method and v in (None, [], {}))  # imports: only what is known
     }
     attributes.pop("sources", None)
     doc = SourceDocument(
@@ -241,6 +305,7 @@ def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[P
         origin=parsed.source,
         attributes=attributes,
         body_line=body_line,
+        imported=parsed.imported.isoformat() if parsed.imported else "",
     )
     return doc, []
 
@@ -250,8 +315,10 @@ def load_file(path: Path) -> tuple[SourceDocument | None, list[Problem]]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, [Problem(str(path), 1, "", f"file is {size} bytes, above the limit of {MAX_FILE_BYTES}")]
-        text = path.read_text(encoding="utf-8")
+            return None, [
+                Problem(str(path), 1, "", f"file is {size} bytes, above the limit of {MAX_FILE_BYTES}")
+            ]
+        text = path.read_text(encoding="utf-8-sig")  # a BOM from Windows editors is not text
     except UnicodeDecodeError as exc:
         return None, [Problem(str(path), 1, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
     except OSError as exc:
@@ -260,11 +327,11 @@ def load_file(path: Path) -> tuple[SourceDocument | None, list[Problem]]:
 
 
 def corpus_files(dirs: Iterable[Path]) -> list[Path]:
-    """Every document file under the corpus dirs (README files are documentation, not documents)."""
+    """Every document file under the corpus dirs; upper-case names (README.md, SOURCES.md) are documentation."""
     files: list[Path] = []
     for d in dirs:
         if d.is_dir():
-            files += [p for p in sorted(d.rglob("*.md")) if p.name.lower() != "readme.md"]
+            files += [p for p in sorted(d.rglob("*.md")) if not p.stem.isupper()]
     return files
 
 
@@ -292,7 +359,9 @@ def _cross_check(docs: list[SourceDocument]) -> tuple[list[SourceDocument], list
     unique: list[SourceDocument] = []
     for doc in docs:
         if doc.id in seen:
-            problems.append(Problem(doc.path, 2, "id", f"id {doc.id!r} is already used by {seen[doc.id].path}"))
+            problems.append(
+                Problem(doc.path, 2, "id", f"id {doc.id!r} is already used by {seen[doc.id].path}")
+            )
             continue
         seen[doc.id] = doc
         unique.append(doc)
