@@ -454,7 +454,7 @@ _PURPOSES: dict[str, str] = {
     "ideer": r"idé(?!burn)|ideer|förslag från|samla in förslag|nya förslag|ideas|suggestions|brainstorm|proposals from",
     "prioritering": r"prioriter|välja mellan|rangordna|priorit|choose between|\brank",
     "rekommendationer": r"rekommendation|råd till politik|genomarbetade förslag|recommendation|advice to",
-    "beslut": r"besluta själva|får? besluta|bestämma över|fördela (?:en del av )?(?:pengar|budget)|rösta om|"
+    "beslut": r"besluta själva|själva (?:få )?(?:bestämma|besluta)|får? (?:besluta|bestämma)|bestämma (?:över|hur)|besluta (?:om|hur) (?:pengar|hur)|fördela (?:en del av )?(?:pengar|budget)|rösta om|"
     r"(?:residents|citizens|people|they|participants) (?:can |should |will |get to |to )?decide|"
     r"decide (?:for )?themselves|allocate|vote on|binding|avgöra\b",
     "synpunkter": r"synpunkt|tycka till|remiss|feedback on|comments on|reaktioner på|förslag till detaljplan|"

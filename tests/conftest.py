@@ -61,7 +61,9 @@ def fake_settings(tmp_path: Path, models_dir: Path) -> Settings:
     """Settings on temp dirs with the deterministic fake embedder."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    return Settings(data_dir=tmp_path / "data", models_dir=models_dir, corpus_dirs=(corpus,), embedder="fake64")
+    return Settings(
+        data_dir=tmp_path / "data", models_dir=models_dir, corpus_dirs=(corpus,), embedder="fake64"
+    )
 
 
 METHOD_TEMPLATE = """\
@@ -120,7 +122,9 @@ Att glömma återkopplingen.
 def write_method() -> Callable[..., Path]:
     """Write a valid method card into a folder; override any field of the template."""
 
-    def write(folder: Path, id: str, title: str = "Testmetod", body: str = "En metod för test.", **kw: str) -> Path:
+    def write(
+        folder: Path, id: str, title: str = "Testmetod", body: str = "En metod för test.", **kw: str
+    ) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         text = METHOD_TEMPLATE.format(
             id=id,
