@@ -6,6 +6,7 @@ Everything here is a pure function of text (plus the method catalogue), tested o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -168,17 +169,27 @@ def method_names(doc_id: str, title: str, aliases: Iterable[str]) -> MethodName:
 _SUFFIX = r"(?:en|et|er|erna|ar|arna|na|n|s|t|ens|ets|s)?"
 
 
+@functools.lru_cache(maxsize=8)
+def _name_patterns(catalog: tuple[MethodName, ...]) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """Every name compiled once per catalog: longer names first; a name shared by several cards
+    goes to the card that lists it earliest."""
+    ranked = [(n, m.id, pos) for m in catalog for pos, n in enumerate(m.names)]
+    ordered = sorted(ranked, key=lambda p: (-len(p[0]), p[2]))
+    return tuple(
+        (name, re.compile(r"(?<![\wåäö])" + re.escape(name) + _SUFFIX + r"(?![\wåäö])"), mid)
+        for name, mid, _ in ordered
+    )
+
+
 def find_methods(text: str, catalog: Sequence[MethodName]) -> list[str]:
     """Method ids named in the text, in order of appearance; longer names win over shorter ones."""
     lowered = text.lower()
     spans: list[tuple[int, int, str]] = []
-    # Longer names first; a name shared by several cards goes to the card that lists it earliest.
-    ranked = [(n, m.id, pos) for m in catalog for pos, n in enumerate(m.names)]
-    pairs = [(n, mid) for n, mid, _ in sorted(ranked, key=lambda p: (-len(p[0]), p[2]))]
     taken = [False] * len(lowered)
-    for name, mid in pairs:
-        pattern = r"(?<![\wåäö])" + re.escape(name) + _SUFFIX + r"(?![\wåäö])"
-        for match in re.finditer(pattern, lowered):
+    for name, pattern, mid in _name_patterns(tuple(catalog)):
+        if name not in lowered:  # the pattern starts with the literal name: skip the regex
+            continue
+        for match in pattern.finditer(lowered):
             if not any(taken[match.start() : match.end()]):
                 spans.append((match.start(), match.end(), mid))
                 for i in range(match.start(), match.end()):
