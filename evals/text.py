@@ -14,6 +14,7 @@ _TOKEN = re.compile(r"\d+(?:[.,:]\d+)*|[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _LIST_PREFIX = re.compile(r"^\s*(?:[-*•>]|\d+[.)]|#+)\s+")
+_LEADING_MARKERS = re.compile(r"^(?:\s*" + _MARKER.pattern + r")+\s*")
 
 
 @lru_cache(maxsize=4)
@@ -88,11 +89,15 @@ def split_sentences(answer: str) -> list[Sentence]:
                 out.append(Sentence(text, own or table_markers, bool(own), p))
             continue
         table_markers = ()
-        line = _LIST_PREFIX.sub("", raw).replace("**", "").replace("__", "").strip()
+        line = _LIST_PREFIX.sub("", raw.replace("**", "").replace("__", "")).strip()
         if not line:
             continue
         pieces: list[tuple[str, list[int]]] = []
         for piece in _SENTENCE_END.split(line):
+            lead = _LEADING_MARKERS.match(piece)
+            if lead and pieces:  # "… slut. [1] Nästa …": the group cites the sentence before it
+                pieces[-1][1].extend(markers(lead.group(0)))
+                piece = piece[lead.end() :]
             nums = markers(piece)
             text = strip_markers(piece)
             if not re.search(r"\w", text):

@@ -227,6 +227,19 @@ def test_split_sentences_attaches_markers_and_inherits_within_paragraph() -> Non
     ]
 
 
+def test_split_sentences_marker_after_full_stop_cites_the_sentence_before() -> None:
+    got = split_sentences("Rådet lottas fram. [1] Det möts fyra helger. [2]")
+    assert [(s.text, s.markers, s.own_markers) for s in got] == [
+        ("Rådet lottas fram.", (1,), True),
+        ("Det möts fyra helger.", (2,), True),
+    ]
+
+
+def test_split_sentences_numbered_bold_heading_is_not_a_sentence_of_its_own() -> None:
+    got = split_sentences("**1. Medborgarråd** passar när frågan är komplex. [3]")
+    assert [(s.text, s.markers) for s in got] == [("Medborgarråd passar när frågan är komplex.", (3,))]
+
+
 def test_split_sentences_table_rows_take_the_header_markers() -> None:
     table = "| | Medborgarråd [1] | Fokusgrupp [2] |\n|---|---|---|\n| Deltagare | 30–160 | 6–12 |"
     got = split_sentences(table)
