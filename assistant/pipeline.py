@@ -31,7 +31,9 @@ from assistant.understanding import (
     find_methods,
     has_injection,
     is_follow_up,
+    mentions_scope,
     method_names,
+    parse_profile,
     profile_from_conversation,
     strip_injection,
 )
@@ -186,7 +188,12 @@ class Assistant:
                 methods = find_methods(turn.content, self.catalog)[:3]
                 if methods:
                     break
-        intent = detect_intent(text, profile, methods) if text else "out_of_scope"
+        continues = (
+            bool(history)
+            and (is_follow_up(text, ()) or parse_profile(text).known() > 0)
+            and any(mentions_scope(t.content) for t in history if t.role == "user")
+        )
+        intent = detect_intent(text, profile, methods, continues) if text else "out_of_scope"
         return text, language, intent, profile, methods
 
     def ask(

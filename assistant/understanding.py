@@ -606,7 +606,11 @@ _IN_SCOPE = (
     r"inflytande|synpunkt|lottad|lottning|kommun|förvaltning|politiker|beslutsfatt|process|möte|panel|budget|"
     r"participat|citizen|resident|engagement|consult|assembly|deliberat|method|survey|focus group|public meeting|"
     r"community|stakeholder|co-design|jury|referendum|folkomröst|barnkonvention|pbl|kommunallag|unga|ungdom|"
-    r"röster|nå fler|målgrupp|påverka|beslutet|voices|seldom heard|hard to reach|feedback"
+    r"röster|nå fler|målgrupp|påverka|beslutet|voices|seldom heard|hard to reach|feedback|"
+    # what municipalities hold dialogues about, and with whom
+    r"detaljplan|översiktsplan|planering|stadsutveckl|stadsdel|bostadsområde|miljonprogram|skolgård|"
+    r"fritidsområde|fritidsgård|fastighetsägare|bostadsbolag|föreningar|civilsamhälle|referensgrupp|"
+    r"intressent|trygghet|urban planning|neighbourhood|neighborhood|council|municipal|local government"
 )
 _OUT_OF_SCOPE = (
     r"(?<!upp)skatt|deklar|väder|vädret|regna|temperatur|vilket parti|vilka partier|(?:ska|bör) jag rösta|"
@@ -641,14 +645,27 @@ _INTENT_PATTERNS: list[tuple[Intent, str]] = [
 ]
 
 
-def detect_intent(text: str, profile: ContextProfile, methods: Sequence[str]) -> Intent:
-    """Method fit, facts about a method, comparison, process planning, general in scope, or out of scope."""
+def mentions_scope(text: str) -> bool:
+    """True when the text speaks of participation, municipal planning or the people involved."""
+    return bool(re.search(_IN_SCOPE, text.lower()))
+
+
+def detect_intent(
+    text: str, profile: ContextProfile, methods: Sequence[str], conversation_in_scope: bool = False
+) -> Intent:
+    """Method fit, facts about a method, comparison, process planning, general in scope, or out of scope.
+
+    `conversation_in_scope`: the turn continues a conversation about participation (it refines the
+    context or leans on what was said), so it needs no participation words of its own.
+    """
     t = text.lower()
-    in_scope = bool(re.search(_IN_SCOPE, t)) or bool(methods)
+    in_scope = mentions_scope(t) or bool(methods) or conversation_in_scope or profile.known() >= 2
     if re.search(_OUT_OF_SCOPE, t) and not (
         methods or re.search(r"dialog|medborgar|deltag|delaktig|metod", t)
     ):
         return "out_of_scope"
+    if not in_scope:
+        return "out_of_scope"  # 'Vem vann Melodifestivalen?' must not pass as a factual question
     compares = len(methods) >= 2 and re.search(_INTENT_PATTERNS[0][1], t)
     if (
         methods
@@ -671,7 +688,13 @@ def detect_intent(text: str, profile: ContextProfile, methods: Sequence[str]) ->
         return "method_fit"
     if methods:
         return "factual"
-    return "general" if in_scope else "out_of_scope"
+    if "?" not in t and re.search(_SITUATION, t):
+        return "method_fit"  # 'vi vill lösa upp knutarna.': a described need, not a question, asks for a way
+    return "general"
+
+
+# An official describing what they want to achieve, without asking a question in so many words.
+_SITUATION = r"\b(?:vi|we)\b.*\b(?:vill|behöver|ska|skulle vilja|planerar|want|need|would like|plan)\b"
 
 
 _FOLLOW_UP = r"^(?:och|men|okej|ok|så|then|and|but|what about)\b|\b(?:det|den|dem|denna|detta|metoden|it|that|them|this one)\b"

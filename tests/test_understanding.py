@@ -470,6 +470,9 @@ def _intent(text: str) -> str:
         ),
         ("Vi har 2 MSEK och ett år, frågan är polariserad och komplex. Vad rekommenderar du?", "method_fit"),
         ("Budget 300 000 kr och fyra månader, unga i centrum.", "method_fit"),
+        ("Planeringen av stationsområdet har kört fast och vi vill lösa upp knutarna snabbt.", "method_fit"),
+        ("We need to involve residents in the redesign of the high street.", "method_fit"),
+        ("Vi ska göra vår första medborgardialog. Hur förankrar vi den hos politiken?", "general"),
         # factual
         ("Vad är ett medborgarråd?", "factual"),
         ("What is a citizens' assembly?", "factual"),
@@ -509,6 +512,12 @@ def _intent(text: str) -> str:
         ("How do I hack the council's website?", "out_of_scope"),
         ("Skriv ett recept på kanelbullar.", "out_of_scope"),
         ("Vem vann fotbollsmatchen igår?", "out_of_scope"),
+        ("Vem vann Melodifestivalen 2023?", "out_of_scope"),
+        ("Who won the Eurovision Song Contest in 2023?", "out_of_scope"),
+        (
+            "Hur lång tid tar det?",
+            "out_of_scope",
+        ),  # alone it says nothing; in a conversation it is a follow-up
     ],
 )
 def test_detect_intent(text: str, intent: str) -> None:
@@ -526,6 +535,27 @@ def test_detect_intent(text: str, intent: str) -> None:
 )
 def test_participation_words_that_look_out_of_scope_stay_in_scope(text: str) -> None:
     assert _intent(text) != "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stationsområdet ska utvecklas. Handlare, boende och fastighetsägare vill olika saker och "
+        "planeringen har kört fast. Vi vill lösa upp knutarna innan detaljplanen tas fram.",
+        "Vi rustar upp ett miljonprogramsområde och vill ha en grupp med boende, föreningar och "
+        "bostadsbolaget som vi stämmer av med regelbundet.",
+        "Skolgården ska byggas om och vi vill att eleverna är med.",
+    ],
+)
+def test_municipal_planning_questions_are_in_scope_without_participation_words(text: str) -> None:
+    assert _intent(text) != "out_of_scope"
+
+
+def test_a_turn_that_continues_a_conversation_about_participation_is_in_scope() -> None:
+    text = "De är 10–12 år och frågan gäller hur den nya lekplatsen ska se ut."
+    profile = parse_profile(text)
+    assert detect_intent(text, profile, [], conversation_in_scope=False) == "out_of_scope"
+    assert detect_intent(text, profile, [], conversation_in_scope=True) != "out_of_scope"
 
 
 def test_find_methods_in_order_and_by_alias() -> None:
