@@ -212,7 +212,18 @@ def score_card(card: MethodCard, profile: ContextProfile, relevance: float = 0.0
         )
     groups = [g for g in profile.target_groups if g != "alla"]
     hit = [g for g in groups if g in card.target_groups]
-    if hit:
+    # A card made for children (barn first, at most one more group) fits badly when the age span
+    # reaches adulthood: 'unga 16–25 år' are mostly not children in the barnkonvention's sense.
+    child_card = card.target_groups[:1] == ("barn",) and len(card.target_groups) <= 2
+    if hit and child_card and profile.ages is not None and profile.ages[1] >= 18:
+        lo, hi = profile.ages
+        t.con(
+            1.2,
+            "target_groups",
+            f"den är gjord för barn (under 18 år), medan er målgrupp är {lo}–{hi} år",
+            f"it is made for children (under 18), while your target group is {lo}–{hi}",
+        )
+    elif hit:
         t.pro(
             1.2 * len(hit),
             "target_groups",

@@ -228,6 +228,22 @@ def test_target_group_fit_ranks_the_youth_method_first() -> None:
     assert "unga" in pro.sv and "young people" in pro.en
 
 
+@pytest.mark.parametrize(("ages", "counts_against"), [((16, 25), True), ((13, 17), False), (None, False)])
+def test_a_card_made_for_children_counts_against_an_age_span_reaching_adulthood(
+    ages: tuple[int, int] | None, counts_against: bool
+) -> None:
+    children = dataclasses.replace(YOUTH_BUDGET, id="barn", target_groups=("barn", "unga"))
+    fit = score_card(children, ContextProfile(target_groups=("unga",), ages=ages))
+    against = [r for r in fit.cons if r.field == "target_groups"]
+    assert bool(against) is counts_against
+    if counts_against:
+        assert "16–25" in against[0].sv and "children" in against[0].en
+        assert not any(r.field == "target_groups" for r in fit.pros)
+    # The same groups without barn first are a youth card: no penalty whatever the ages.
+    youth = score_card(YOUTH_BUDGET, ContextProfile(target_groups=("unga",), ages=ages))
+    assert not any(r.field == "target_groups" for r in youth.cons)
+
+
 def test_polarised_complex_issue_with_money_and_time_ranks_the_assembly_first() -> None:
     profile = ContextProfile(
         purposes=("rekommendationer",),
