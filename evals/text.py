@@ -120,7 +120,7 @@ def is_factual(sentence: Sentence, lang: Lang = "sv", min_words: int = 5) -> boo
 
     Questions and lead-ins ending in ':' are not claims.
     """
-    text = sentence.text.rstrip()
+    text = sentence.text.rstrip().rstrip("*_").rstrip()  # "*Vad vill ni uppnå?*" is an italic question
     if text.endswith(("?", ":")):
         return False
     stems = content_stems(text, lang)

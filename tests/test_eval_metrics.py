@@ -248,7 +248,13 @@ def test_split_sentences_table_rows_take_the_header_markers() -> None:
 
 @pytest.mark.parametrize(
     ("text", "factual"),
-    [("Hur många deltar?", False), ("Se nedan:", False), ("År 2020.", True), ("Kort mening här.", False)],
+    [
+        ("Hur många deltar?", False),
+        ("*Vad vill ni främst uppnå med dialogen i kommunen?*", False),
+        ("Se nedan:", False),
+        ("År 2020.", True),
+        ("Kort mening här.", False),
+    ],
 )
 def test_is_factual(text: str, factual: bool) -> None:
     assert is_factual(Sentence(text, (), False, 0)) is factual
