@@ -19,6 +19,7 @@ from assistant.advisor import (
 )
 from assistant.compose import AdviceContext, Composer, Generator
 from assistant.config import RetrievalMode, Settings
+from assistant.context_profile import parse_profile, profile_from_conversation
 from assistant.corpus import LoadReport, load_corpus
 from assistant.embeddings import Embedder, Role, make_embedder
 from assistant.index import BuildResult, OpenIndex, Progress, build_index, open_index, read_manifest
@@ -33,8 +34,6 @@ from assistant.understanding import (
     is_follow_up,
     mentions_scope,
     method_names,
-    parse_profile,
-    profile_from_conversation,
     strip_injection,
 )
 

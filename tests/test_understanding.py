@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.context_profile import (
+    merge_profiles,
+    parse_ages,
+    parse_budget,
+    parse_participants,
+    parse_population,
+    parse_profile,
+    parse_time_weeks,
+    profile_from_conversation,
+)
 from assistant.errors import QuestionError
 from assistant.types import ContextProfile
 from assistant.understanding import (
@@ -14,15 +24,7 @@ from assistant.understanding import (
     find_methods,
     has_injection,
     is_follow_up,
-    merge_profiles,
     method_names,
-    parse_ages,
-    parse_budget,
-    parse_participants,
-    parse_population,
-    parse_profile,
-    parse_time_weeks,
-    profile_from_conversation,
 )
 
 # A slice of the real catalogue (titles and aliases as in corpus/methods), enough for intent tests.
