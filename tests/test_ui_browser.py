@@ -93,7 +93,7 @@ def test_swedish_question_gets_cited_answer_and_a_click_opens_the_passage(page: 
     text = ask(page, "Vilken metod passar för att nå unga om en ny park? Vi har 200 000 kr och tre månader.")
     assert re.search(r"\[1\]", text) and "Källor" in text
     methods = page.locator("#methods").inner_text()
-    assert "Passar er" in methods and "Typisk kostnad" in methods
+    assert "Matchar det du har beskrivit" in methods and "Typisk kostnad" in methods
     shot(page, "02-answer-with-methods")
     page.locator("#chat .message.bot a[href^='#mg-cite-0-1']").first.click()
     selected = page.locator("#sources .mg-selected")

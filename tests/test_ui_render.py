@@ -100,6 +100,12 @@ def test_format_answer_links_markers_lists_sources_and_adds_the_open_question_on
     assert md.count("Vad kan invånarna påverka?") == 1
     again = render.format_answer(_answer(answer="Text [1]. *Vad kan invånarna påverka?*"), 0)
     assert again.count("Vad kan invånarna påverka?") == 1
+    # The question back stands out as a callout, in the language of the answer.
+    assert "> **En fråga till dig:** Vad kan invånarna påverka?" in again
+    english = render.format_answer(
+        _answer(language="en", clarifying_question="What can residents change?"), 0
+    )
+    assert "> **A question for you:** What can residents change?" in english
 
 
 @pytest.mark.parametrize(

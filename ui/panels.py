@@ -63,7 +63,7 @@ def method_cards_html(methods: Sequence[Mapping[str, Any]], cards: Mapping[str, 
         out.append(
             f'<p class="mg-score"><meter min="0" max="1" value="{score:.3f}" '
             f'aria-label="Hur väl metoden passar: {score_text(score)}"></meter> '
-            f"Passar er: <strong>{score_text(score)}</strong></p>"
+            f"Matchar det du har beskrivit: <strong>{score_text(score)} poäng</strong></p>"
         )
         if card is not None and card.summary:
             out.append(f"<p>{esc(card.summary)}</p>")

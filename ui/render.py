@@ -60,10 +60,14 @@ def format_answer(data: Mapping[str, Any], turn: int) -> str:
     """The chat message for one answer: text with clickable markers, the open question, a source list."""
     citations = data.get("citations") or []
     valid = {int(c["n"]) for c in citations}
-    parts = [link_markers(str(data.get("answer", "")), turn, valid)]
+    answer = link_markers(str(data.get("answer", "")), turn, valid)
     question = data.get("clarifying_question")
-    if question and question not in str(data.get("answer", "")):
-        parts.append(f"*{question}*")
+    if question:
+        # The one question back to the official stands out as a callout, not as a line in the text.
+        lead = "En fråga till dig" if data.get("language", "sv") == "sv" else "A question for you"
+        answer = answer.replace(f"*{question}*", "").replace(question, "").rstrip()
+        answer += f"\n\n> **{lead}:** {question}"
+    parts = [answer]
     if citations:
         heading = "Källor" if data.get("language", "sv") == "sv" else "Sources"
         lines = [f"**{heading}** (klicka för att läsa stycket)"]
