@@ -48,6 +48,7 @@ class Generator(Protocol):
 def first_sentences(text: str, max_chars: int = 320) -> str:
     """The opening sentences of a passage, without list markup, cut at a sentence end where possible."""
     flat = re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", text, flags=re.MULTILINE)
+    flat = re.sub(r"\*\*([^*\n]+?)[.:]\*\*", r"\1:", flat)  # "**Mandat.** Text" → "Mandat: Text"
     flat = re.sub(r"\*\*|__|`", "", flat)
     flat = re.sub(r"\s+", " ", flat).strip()
     if len(flat) <= max_chars:
@@ -55,6 +56,30 @@ def first_sentences(text: str, max_chars: int = 320) -> str:
     cut = flat[:max_chars]
     end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
     return cut[: end + 1] if end > 80 else cut.rstrip() + " …"
+
+
+# A process question about one step: (what the question says, words to find the step in the card).
+_STEP_FOCUS: tuple[tuple[str, str], ...] = (
+    (r"bjud|inbjud|rekryt|invit|recruit|urval|lotta", "inbjudan rekrytering lottning urval"),
+    (r"återkoppl|feedback|report back|uppfölj|follow up", "återkoppling uppföljning"),
+    (r"analys|sammanställ|analy[sz]", "analys sammanställning"),
+)
+
+
+def step_focus(question: str) -> str | None:
+    """Words naming the one step a process question asks about ('hur bjuder vi in?'), if any."""
+    q = question.lower()
+    return next((words for pattern, words in _STEP_FOCUS if re.search(pattern, q)), None)
+
+
+def focus_item(text: str, words: str) -> str | None:
+    """The first list item of a 'Så går det till' passage that speaks of one of the words' stems."""
+    items = re.split(r"\n\s*(?=(?:\d+\.|[-*])\s)", "\n" + text)
+    stems = [w[:6] for w in words.split()]
+    for item in items:
+        if re.match(r"\s*(?:\d+\.|[-*])\s", item) and any(st in item.lower() for st in stems):
+            return item.strip()
+    return None
 
 
 def make_citation(n: int, scored: ScoredChunk) -> Citation:
@@ -146,6 +171,7 @@ _T: dict[str, dict[str, str]] = {
         "plan_intro": "Ett förslag på process med tydlig början, mitt och slut, byggd kring {methods}:",
         "plan_week": "ca {w}",
         "steps": "Så går {title} till enligt metodkortet:",
+        "steps_focus": "Om just det steget säger metodkortet för {title}:",
         "plan_total": "Tidsplanen är grov och fördelar {total} på faserna; justera efter er kalender.",
         "general_intro": "Det här säger Metodguidens källor:",
         "none": "Jag hittade inget i Metodguidens källor som svarar på frågan. Fråga gärna om metoder för "
@@ -176,6 +202,7 @@ _T: dict[str, dict[str, str]] = {
         "plan_intro": "A process with a clear beginning, middle and end, built around {methods}:",
         "plan_week": "about {w}",
         "steps": "How {title} works, from the method card (Swedish):",
+        "steps_focus": "On that step, the method card for {title} says (in Swedish):",
         "plan_total": "The timeline is rough and spreads {total} over the phases; adjust it to your calendar.",
         "general_intro": "Here is what Metodguiden's sources (in Swedish) say:",
         "none": "I found nothing in Metodguiden's sources that answers the question. Ask about methods for "
@@ -383,7 +410,9 @@ class Composer:
         names = [_title(ctx.cards[m]) for m in ctx.plan_methods if m in ctx.cards]
         lines = [describe_profile(ctx.profile, lang), t["plan_intro"].format(methods=_join(names, lang))]
         main = ctx.plan_methods[-1] if ctx.plan_methods else ""
-        steps_src = self._find(ctx, main, "Så går det till steg inbjudan återkoppling")
+        focus = step_focus(ctx.question)
+        steps_src = self._find(ctx, main, f"Så går det till steg {focus or 'inbjudan återkoppling'}")
+        item = focus_item(steps_src.chunk.text, focus) if focus and steps_src is not None else None
         course = self._find(ctx, "kurs-processdesign", ctx.question)
         for i, phase in enumerate(ctx.plan, start=1):
             week = t["plan_week"].format(w=weeks_text(phase.weeks, lang))
@@ -395,10 +424,13 @@ class Composer:
                 said = t["what"].format(sentence=said)
             lines.append(f"**{i}. {phase.name}** ({week}): {said}" + cites.cite(src))
         if steps_src is not None:
+            title = _title(ctx.cards[main]) if main in ctx.cards else main
+            # A question about one step (invitation, feedback …) gets that step of the card in full.
+            lead, text = (t["steps_focus"], first_sentences(item, 480)) if item else (t["steps"], None)
             lines.append(
-                t["steps"].format(title=_title(ctx.cards[main]) if main in ctx.cards else main)
+                lead.format(title=title)
                 + " "
-                + first_sentences(steps_src.chunk.text, 360)
+                + (text or first_sentences(steps_src.chunk.text, 360))
                 + cites.cite(steps_src)
             )
         total = sum(p.weeks for p in ctx.plan)

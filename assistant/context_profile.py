@@ -305,7 +305,8 @@ _COMMIT_NO = (
 )
 _CONFLICT_HIGH = (
     r"(?<!mål)konflikt|polariser|infekterad|kontroversiell|het fråga|starka känslor|motsättning|protester|upprörd|"
-    r"controvers|polaris|conflict|heated|divisive|angry"
+    r"splittra|splittrat|djupt oeniga|står långt ifrån varandra|"
+    r"controvers|polaris|conflict|heated|divisive|angry|\bsplit\b|deeply divided"
 )
 _CONFLICT_LOW = r"ingen konflikt|inga konflikter|utan konflikt|inte kontroversiell|okontroversiell|no conflict|not controversial"
 _COMPLEX_HIGH = (

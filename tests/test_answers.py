@@ -456,7 +456,23 @@ def test_invitation_follow_up_plans_the_method_in_the_conversation(assistant: As
     assert answer.intent == "process_planning"
     assert "medborgarrad" in _ids(answer)
     assert len(answer.plan) == 6
+    # The question is about the invitation: the card's own invitation step is quoted, not its first step.
+    step = next(line for line in answer.text.split("\n") if line.startswith("Om just det steget"))
+    assert "Medborgarråd" in step and re.search(r"inbjudningar|lottas|urval", step)
     check_citations(assistant, answer, support=False)
+
+
+def test_split_municipality_with_commitment_gets_methods_for_polarised_questions(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.ask(
+        "Frågan om vindkraft har splittrat kommunen. Vi har 1,5 miljoner kronor och ett år, "
+        "och kommunstyrelsen har lovat att svara på förslagen. Vad rekommenderar du?"
+    )
+    assert (answer.profile.conflict, answer.profile.commitment) == ("hog", True)
+    top = _ids(answer)[:3]
+    assert "medborgarrad" in top and "medborgarbudget" not in top
+    check_citations(assistant, answer)
 
 
 def test_later_turn_corrects_the_budget_and_keeps_the_rest(assistant: Assistant) -> None:

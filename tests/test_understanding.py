@@ -346,6 +346,8 @@ def test_commitment(text: str, commitment: bool | None) -> None:
     [
         ("Frågan om vindkraft är polariserad.", "hog", None),
         ("It is a heated and divisive issue.", "hog", None),
+        ("Frågan om vindkraft har splittrat kommunen.", "hog", None),
+        ("The wind farm has split the town.", "hog", None),
         ("Det är en kontroversiell fråga med starka känslor.", "hog", None),
         ("Det är ingen konflikt i frågan.", "lag", None),
         (
