@@ -143,6 +143,10 @@ def _fits_money(t: _Tally, card: MethodCard, budget: int | None) -> None:
 def _fits_time(t: _Tally, card: MethodCard, weeks: float | None) -> None:
     if weeks is None or card.duration_weeks is None:
         return
+    if weeks < 1:
+        # 'en kväll', 'en halvdag', 'under en dag': the length of the meeting itself. The card's span is
+        # the calendar time from planning to feedback, so the two cannot be compared.
+        return
     lo, hi = card.duration_weeks
     span_sv = f"{weeks_text(lo)} till {weeks_text(hi)}"
     span_en = f"{weeks_text(lo, 'en')} to {weeks_text(hi, 'en')}"

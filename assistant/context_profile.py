@@ -185,7 +185,13 @@ _AGE_SPANS = (
 
 def _age_match(t: str) -> tuple[int, int, int, int] | None:
     """(low, high, start, end) of an age span in lower-cased text, or None."""
-    m = re.search(r"(?:aged|ages|i åldern|åldern)\s+(\d{1,2})\s*(?:[–\-]|till|to)\s*(\d{1,2})", t)
+    m = re.search(
+        r"(?:aged|ages|i åldern|åldern|\bär|\bare)\s+(\d{1,2})\s*(?:[–\-]|till|to)\s*(\d{1,2})"
+        r"(?:\s*(?:år|years)(?![a-zåäö]))?",
+        t,
+    )
+    if m and m.group(0).startswith(("är", "are")) and not re.search(r"(?:år|years)$", m.group(0)):
+        m = None  # 'de är 10–12' needs its 'år' to be an age: 'de är 2–3 stycken' is not
     if m and 0 < int(m.group(1)) < int(m.group(2)) <= 99:
         return int(m.group(1)), int(m.group(2)), m.start(), m.end()
     if re.search(_AGE_CONTEXT, t):
@@ -273,7 +279,7 @@ _TARGETS: dict[str, str] = {
     r"speglar befolkningen|representative",
 }
 _PURPOSES: dict[str, str] = {
-    "ideer": r"idé(?!burn)|ideer|förslag från|samla in förslag|nya förslag|ideas|suggestions|brainstorm|proposals from",
+    "ideer": r"idé(?!bur)|ideer|förslag från|samla in förslag|nya förslag|ideas|suggestions|brainstorm|proposals from",
     "prioritering": r"prioriter|välja mellan|rangordna|priorit|choose between|\brank",
     "rekommendationer": r"rekommendation|råd till politik|genomarbetade förslag|recommendation|advice to",
     "beslut": r"besluta själva|själva (?:få )?(?:bestämma|besluta)|får? (?:besluta|bestämma)|bestämma (?:över|hur)|besluta (?:om|hur) (?:pengar|hur)|fördela (?:en del av )?(?:pengar|budget)|rösta om|"

@@ -193,6 +193,12 @@ class Assistant:
             and any(mentions_scope(t.content) for t in history if t.role == "user")
         )
         intent = detect_intent(text, profile, methods, continues) if text else "out_of_scope"
+        if continues and intent == "general":
+            # 'De är 10–12 år.' after 'Vilken metod passar?' refines that question; it asks nothing new.
+            last = next(t.content for t in reversed(history) if t.role == "user")
+            earlier = detect_intent(last, parse_profile(last), find_methods(last, self.catalog))
+            if earlier in ("method_fit", "process_planning", "comparison"):
+                intent = earlier
         return text, language, intent, profile, methods
 
     def ask(

@@ -229,6 +229,14 @@ _INTENT_PATTERNS: list[tuple[Intent, str]] = [
         r"bättre än|better than|eller (?:ett |en )?\w+\?|which is better",
     ),
     (
+        "method_fit",
+        r"vilken metod|vilka metoder|vilket sätt|passar (?:bäst|oss|för)|rekommender|vad ska vi välja|"
+        r"which method|what method|best way|suit|recommend|should we use|what approach|vilken form|"
+        r"vilka alternativ finns|vad finns det för (?:metod|metoder|sätt|alternativ|modell|form)|"
+        r"finns det (?:en|någon) (?:modell|metod)|which (?:\w+ ){1,2}methods?|what (?:\w+ ){1,2}methods?|"
+        r"what options",
+    ),
+    (
         "process_planning",
         r"hur (?:ska vi |kan vi |gör vi |bjuder|rekryterar|återkopplar|planerar|lägger vi upp)|"
         r"planera|processplan|tidsplan|upplägg|steg för steg|vilka steg|bjuda in|inbjudan|"
@@ -236,14 +244,10 @@ _INTENT_PATTERNS: list[tuple[Intent, str]] = [
         r"give feedback|report back)|process plan|step by step|timeline|design a process",
     ),
     (
-        "method_fit",
-        r"vilken metod|vilka metoder|vilket sätt|passar (?:bäst|oss|för)|rekommender|vad ska vi välja|"
-        r"which method|what method|best way|suit|recommend|should we use|what approach|vilken form",
-    ),
-    (
         "factual",
-        r"vad är|vad innebär|hur fungerar|vad kostar|hur lång tid|hur många|vem |vad säger|när (?:började|infördes)|"
-        r"what is|what are|how does|how much|how long|how many|who |what does",
+        r"vad är|vad innebär|hur fungerar|vad kostar|hur lång tid|hur många|vad säger|när (?:började|infördes)|"
+        r"what is|what are|how does|how much|how long|how many|what does|"
+        r"(?:^|[.!?]\s+)(?:vem|vilka|who)\s+(?:är|var|har|startade|började|is|was|has|started)\b",
     ),
 ]
 
@@ -269,7 +273,9 @@ def detect_intent(
         return "out_of_scope"
     if not in_scope:
         return "out_of_scope"  # 'Vem vann Melodifestivalen?' must not pass as a factual question
-    compares = len(methods) >= 2 and re.search(_INTENT_PATTERNS[0][1], t)
+    compares = len(methods) >= 2 and re.search(_INTENT_PATTERNS[0][1] + r"|\beller\b|\bor\b", t)
+    if compares:
+        return "comparison"  # 'World Café eller Open Space – vad passar bäst?' weighs the two named
     if (
         methods
         and not compares
@@ -297,7 +303,10 @@ def detect_intent(
 
 
 # An official describing what they want to achieve, without asking a question in so many words.
-_SITUATION = r"\b(?:vi|we)\b.*\b(?:vill|behöver|ska|skulle vilja|planerar|want|need|would like|plan)\b"
+_SITUATION = (
+    r"\b(?:vill|behöver|önskar|skulle vilja|wants?|needs?|would like)\b|"
+    r"\b(?:vi|we)\b.*\b(?:ska|planerar|plan)\b"
+)
 
 
 _FOLLOW_UP = r"^(?:och|men|okej|ok|så|then|and|but|what about)\b|\b(?:det|den|dem|denna|detta|metoden|it|that|them|this one)\b"

@@ -168,6 +168,14 @@ def test_hard_conflict_outranks_a_higher_raw_score() -> None:
     assert [f.card.id for f in ranked] == ["enkat", "rad"]  # … but the budget rules it out
 
 
+def test_a_single_meeting_is_not_compared_with_the_cards_calendar_time() -> None:
+    # 'en kväll' is how long the meeting lasts; the card's span runs from planning to feedback.
+    for card in CARDS.values():
+        fit = score_card(card, ContextProfile(time_weeks=round(0.5 / 7, 3)))
+        assert not fit.hard_conflict
+        assert not any(r.field == "duration_weeks" for r in (*fit.pros, *fit.cons))
+
+
 def test_tiny_budget_and_time_put_every_heavy_method_below_the_light_ones() -> None:
     ranked = rank_methods(CARDS.values(), ContextProfile(budget_sek=20_000, time_weeks=2.0))
     flags = [f.hard_conflict for f in ranked]

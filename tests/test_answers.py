@@ -475,6 +475,18 @@ def test_split_municipality_with_commitment_gets_methods_for_polarised_questions
     check_citations(assistant, answer)
 
 
+def test_a_turn_that_only_adds_context_keeps_the_question_it_refines(assistant: Assistant) -> None:
+    answer, _ = _talk(
+        assistant,
+        "Vilken metod passar för att nå unga?",
+        "De är 10–12 år och frågan gäller hur skolgården ska byggas om.",
+    )
+    assert answer.intent == "method_fit"
+    assert answer.profile.ages == (10, 12) and "barn" in answer.profile.target_groups
+    assert "barns-delaktighet" in _ids(answer)[:3]
+    check_citations(assistant, answer)
+
+
 def test_later_turn_corrects_the_budget_and_keeps_the_rest(assistant: Assistant) -> None:
     answer, _ = _talk(
         assistant,

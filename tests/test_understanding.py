@@ -202,6 +202,7 @@ def test_ages_and_vague_times_are_not_durations(text: str) -> None:
         ("elever 7-12", (7, 12), "barn"),
         ("invånare över 65 år", (65, 99), "aldre"),
         ("65+ år", (65, 99), "aldre"),
+        ("De är 10–12 år och frågan gäller skolgården.", (10, 12), "barn"),
     ],
 )
 def test_ages_become_a_target_group(text: str, ages: tuple[int, int], group: str) -> None:
@@ -209,7 +210,9 @@ def test_ages_become_a_target_group(text: str, ages: tuple[int, int], group: str
     assert group in parse_profile(text).target_groups
 
 
-@pytest.mark.parametrize("text", ["Processen tar 1–2 år.", "vision 2030–2040", "över 18 år får delta"])
+@pytest.mark.parametrize(
+    "text", ["Processen tar 1–2 år.", "vision 2030–2040", "över 18 år får delta", "De är 2–3 stycken."]
+)
 def test_no_age_span_without_an_age_context(text: str) -> None:
     assert parse_ages(text) is None
     assert not {"unga", "barn", "aldre"} & set(parse_profile(text).target_groups)
@@ -285,6 +288,7 @@ def test_purposes(text: str, purpose: str) -> None:
     [
         ("The decision has already been decided.", "beslut"),  # 'decided' is not residents deciding
         ("Kan idéburna organisationer vara med?", "ideer"),
+        ("Vi vill ingå ett partnerskap med en idéburen organisation.", "ideer"),
         ("Our municipality needs a method.", "kartlaggning"),
         ("Det är avgörande att vi når unga.", "beslut"),
     ],
@@ -517,6 +521,19 @@ def _intent(text: str) -> str:
         ("Skriv ett recept på kanelbullar.", "out_of_scope"),
         ("Vem vann fotbollsmatchen igår?", "out_of_scope"),
         ("Vem vann Melodifestivalen 2023?", "out_of_scope"),
+        # named methods joined by 'eller' are weighed against each other
+        ("World Café eller Open Space – vad passar bäst för ett stormöte om ortens framtid?", "comparison"),
+        ("Fullmäktige vill ge invånarna en kanal för egna förslag. Vilka alternativ finns?", "method_fit"),
+        ("Kommunledningen vill veta vad invånarna tycker. Vad finns det för metod?", "method_fit"),
+        ("Which participation method works best to let teenagers decide on a youth budget?", "method_fit"),
+        # 'vem' inside a sentence is not a question about who someone is
+        ("Nämnden vill höra föreningar öppet. Alla ska kunna se vem som fick komma till tals.", "method_fit"),
+        ("Vem startade medborgarbudgeten i Porto Alegre?", "factual"),
+        # an explicit method question wins over the words of a process ('återkoppling från brukarna')
+        (
+            "Vi vill ha löpande återkoppling från brukarna. Vilken form passar för ett återkommande samtal?",
+            "method_fit",
+        ),
         ("Who won the Eurovision Song Contest in 2023?", "out_of_scope"),
         (
             "Hur lång tid tar det?",
@@ -556,7 +573,7 @@ def test_municipal_planning_questions_are_in_scope_without_participation_words(t
 
 
 def test_a_turn_that_continues_a_conversation_about_participation_is_in_scope() -> None:
-    text = "De är 10–12 år och frågan gäller hur den nya lekplatsen ska se ut."
+    text = "Frågan gäller hur den nya lekplatsen ska se ut."
     profile = parse_profile(text)
     assert detect_intent(text, profile, [], conversation_in_scope=False) == "out_of_scope"
     assert detect_intent(text, profile, [], conversation_in_scope=True) != "out_of_scope"
