@@ -82,8 +82,33 @@ def focus_item(text: str, words: str) -> str | None:
     return None
 
 
-def make_citation(n: int, scored: ScoredChunk) -> Citation:
-    """Citation n for a retrieved chunk."""
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"\w{4,}", text.lower())}
+
+
+def quote_for(text: str, about: Sequence[str] = (), max_chars: int = QUOTE_CHARS) -> str:
+    """The part of a passage to quote: its opening, or, when the sentences citing it are given and the
+    passage is longer than a quote, the run of consecutive sentences that shares most words with them."""
+    whole = first_sentences(text, 1_000_000)
+    if len(whole) <= max_chars or not about:
+        return first_sentences(text, max_chars)
+    sentences = re.split(r"(?<=[.!?])\s+", whole)
+    wanted = set().union(*(_stems(a) for a in about))
+    best, best_score = first_sentences(text, max_chars), -1
+    for i in range(len(sentences)):
+        window = sentences[i]
+        for nxt in sentences[i + 1 :]:
+            if len(window) + 1 + len(nxt) > max_chars:
+                break
+            window += " " + nxt
+        score = len(wanted & _stems(window))
+        if score > best_score:
+            best, best_score = window, score
+    return best if len(best) <= max_chars else best[:max_chars].rstrip() + " …"
+
+
+def make_citation(n: int, scored: ScoredChunk, about: Sequence[str] = ()) -> Citation:
+    """Citation n for a retrieved chunk, quoting the part that the citing sentences rest on."""
     c = scored.chunk
     return Citation(
         n=n,
@@ -92,7 +117,7 @@ def make_citation(n: int, scored: ScoredChunk) -> Citation:
         title=c.title,
         section=c.section,
         url=c.urls[0] if c.urls else "",
-        quote=first_sentences(c.text, QUOTE_CHARS),
+        quote=quote_for(c.text, about),
         licence=c.licence,
     )
 
@@ -103,9 +128,14 @@ class Citations:
     def __init__(self) -> None:
         self.items: list[Citation] = []
         self._by_chunk: dict[str, int] = {}
+        self._about: dict[int, list[str]] = {}
 
-    def cite(self, scored: ScoredChunk | None) -> str:
-        """' [n]' for the chunk (reusing its number), or '' when there is none."""
+    def cite(self, scored: ScoredChunk | None, about: str = "") -> str:
+        """' [n]' for the chunk (reusing its number), or '' when there is none.
+
+        `about` is the sentence that cites the chunk: the quote then shows the part of a long
+        passage that sentence rests on (a card's key facts hold cost, time and target groups far apart).
+        """
         if scored is None:
             return ""
         n = self._by_chunk.get(scored.chunk.id)
@@ -113,6 +143,9 @@ class Citations:
             n = len(self.items) + 1
             self._by_chunk[scored.chunk.id] = n
             self.items.append(make_citation(n, scored))
+        if about:
+            self._about.setdefault(n, []).append(about)
+            self.items[n - 1] = make_citation(n, scored, self._about[n])
         return f" [{n}]"
 
 
@@ -300,11 +333,11 @@ class Composer:
                 summary = first_sentences(about.chunk.text.split("\n\nAndra namn:")[0], 260)
                 block.append("– " + t["what"].format(sentence=summary) + cites.cite(about))
             if fit.pros:
-                reasons = _join([r.text(lang) for r in fit.pros[:3]], lang)
-                block.append(t["because"].format(reasons=reasons) + cites.cite(facts))
+                because = t["because"].format(reasons=_join([r.text(lang) for r in fit.pros[:3]], lang))
+                block.append(because + cites.cite(facts, because))
             if fit.cons:
-                reasons = _join([r.text(lang) for r in fit.cons[:2]], lang)
-                block.append(t["watch"].format(reasons=reasons) + cites.cite(facts))
+                watch = t["watch"].format(reasons=_join([r.text(lang) for r in fit.cons[:2]], lang))
+                block.append(watch + cites.cite(facts, watch))
             lines.append(" ".join(block))
         relevant_out = [f for f in ctx.fits if f.hard_conflict and f.relevance >= 0.5][:1]
         for fit in relevant_out:
@@ -316,9 +349,8 @@ class Composer:
                 lang,
             )
             if reasons and facts is not None:
-                lines.append(
-                    t["excluded"].format(title=_title(fit.card), reasons=reasons) + cites.cite(facts)
-                )
+                excluded = t["excluded"].format(title=_title(fit.card), reasons=reasons)
+                lines.append(excluded + cites.cite(facts, excluded))
         if ctx.profile.commitment is not True and good:
             src = self._find(ctx, "kurs-undvik-tomma-dialoger", "Hur man gör dialogen verklig")
             if src is not None:

@@ -131,6 +131,11 @@ def test_parse_target(target: str, expected: tuple[str, tuple[str, ...]]) -> Non
             "Mandat. Beslut om uppdraget.",
             "Mandat.** Beslut om\nuppdraget.",
         ),
+        (
+            "Intro.\n\n1. **Mandat.** Beslut om\nuppdraget.",
+            "Mandat: Beslut om uppdraget.",  # compose.first_sentences writes a bold lead-in as 'X:'
+            "Mandat.** Beslut om\nuppdraget.",
+        ),
         ("- punkt ett\n- punkt två", "punkt ett punkt två", "punkt ett\n- punkt två"),
         ("Lång text som fortsätter här.", "Lång text som …", "Lång text som"),
         ("Helt annat.", "Finns inte", None),

@@ -107,8 +107,8 @@ def stream_pieces(text: str, words_per_piece: int = 4) -> list[str]:
 def quote_span(text: str, quote: str) -> tuple[int, int] | None:
     """Where a citation's quote lies in the chunk text, ignoring whitespace, list markers and ** markup.
 
-    The quote is a flattened prefix (compose.first_sentences), so it is matched character by
-    character against the text's significant characters; None when it is not found.
+    The quote is a flattened run of the passage's sentences (compose.quote_for), so it is matched
+    character by character against the text's significant characters; None when it is not found.
     """
     q = quote.strip()
     if q.endswith("…"):
@@ -123,7 +123,8 @@ def quote_span(text: str, quote: str) -> tuple[int, int] | None:
         removed.update(range(m.start(), m.end()))
     keep = [i for i, ch in enumerate(text) if i not in removed and not ch.isspace()]
     flat = "".join(text[i] for i in keep)
-    pos = flat.find(wanted)
+    # A quote turns a bold lead-in "**Mandat.**" into "Mandat:"; compare ':' and '.' as one.
+    pos = flat.replace(":", ".").find(wanted.replace(":", "."))
     if pos < 0:
         return None
     return keep[pos], keep[pos + len(wanted) - 1] + 1
