@@ -145,7 +145,24 @@ def parse_participants(text: str) -> int | None:
     m = re.search(rf"({_WORD_NUM})\s+(?:deltagare|participants)", t)
     if m:
         return _WORD_NUMBERS[m.group(1)]
+    # 'ett 80-tal deltagare', 'ett femtiotal föreningsrepresentanter', 'ett hundratal invånare'
+    m = re.search(r"\bett\s+(?:(\d{2,3})-tal|(" + "|".join(_ROUND) + r")tal)\b", t)
+    if m:
+        return int(m.group(1)) if m.group(1) else _ROUND[m.group(2)]
     return None
+
+
+_ROUND = {
+    "tjugo": 20,
+    "trettio": 30,
+    "fyrtio": 40,
+    "femtio": 50,
+    "sextio": 60,
+    "sjuttio": 70,
+    "åttio": 80,
+    "nittio": 90,
+    "hundra": 100,
+}
 
 
 _UNIT_WEEKS = {
@@ -281,7 +298,7 @@ _TARGETS: dict[str, str] = {
 _PURPOSES: dict[str, str] = {
     "ideer": r"idé(?!bur)|ideer|förslag från|samla in förslag|nya förslag|ideas|suggestions|brainstorm|proposals from",
     "prioritering": r"prioriter|välja mellan|rangordna|priorit|choose between|\brank",
-    "rekommendationer": r"rekommendation|råd till politik|genomarbetade förslag|recommendation|advice to",
+    "rekommendationer": r"rekommendation|råd till politik|genomarbeta\w* förslag|recommendation|advice to",
     "beslut": r"besluta själva|själva (?:få )?(?:bestämma|besluta)|får? (?:besluta|bestämma)|bestämma (?:över|hur)|besluta (?:om|hur) (?:pengar|hur)|fördela (?:en del av )?(?:pengar|budget)|rösta om|"
     r"(?:residents|citizens|people|they|participants) (?:can |should |will |get to |to )?decide|"
     r"decide (?:for )?themselves|allocate|vote on|binding|avgöra\b",
@@ -311,7 +328,7 @@ _COMMIT_NO = (
 )
 _CONFLICT_HIGH = (
     r"(?<!mål)konflikt|polariser|infekterad|kontroversiell|het fråga|starka känslor|motsättning|protester|upprörd|"
-    r"splittra|splittrat|djupt oeniga|står långt ifrån varandra|"
+    r"splittra|splittrat|djupt oeniga|står långt ifrån varandra|\barga?\b|ilska|"
     r"controvers|polaris|conflict|heated|divisive|angry|\bsplit\b|deeply divided"
 )
 _CONFLICT_LOW = r"ingen konflikt|inga konflikter|utan konflikt|inte kontroversiell|okontroversiell|no conflict|not controversial"

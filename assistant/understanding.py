@@ -232,7 +232,7 @@ _INTENT_PATTERNS: list[tuple[Intent, str]] = [
         "method_fit",
         r"vilken metod|vilka metoder|vilket sätt|passar (?:bäst|oss|för)|rekommender|vad ska vi välja|"
         r"which method|what method|best way|suit|recommend|should we use|what approach|vilken form|"
-        r"vilka alternativ finns|vad finns det för (?:metod|metoder|sätt|alternativ|modell|form)|"
+        r"vilka alternativ finns|vad finns det för (?:metod|metoder|\w*sätt|alternativ|modell|form)|"
         r"finns det (?:en|någon) (?:modell|metod)|which (?:\w+ ){1,2}methods?|what (?:\w+ ){1,2}methods?|"
         r"what options",
     ),
@@ -266,7 +266,13 @@ def detect_intent(
     context or leans on what was said), so it needs no participation words of its own.
     """
     t = text.lower()
-    in_scope = mentions_scope(t) or bool(methods) or conversation_in_scope or profile.known() >= 2
+    in_scope = (
+        mentions_scope(t)
+        or bool(methods)
+        or conversation_in_scope
+        or profile.known() >= 2
+        or bool(set(profile.target_groups) - {"alla"})  # reaching nyanlända, unga, äldre … is the topic
+    )
     if re.search(_OUT_OF_SCOPE, t) and not (
         methods or re.search(r"dialog|medborgar|deltag|delaktig|metod", t)
     ):
@@ -305,7 +311,8 @@ def detect_intent(
 # An official describing what they want to achieve, without asking a question in so many words.
 _SITUATION = (
     r"\b(?:vill|behöver|önskar|skulle vilja|wants?|needs?|would like)\b|"
-    r"\b(?:vi|we)\b.*\b(?:ska|planerar|plan)\b"
+    r"\b(?:vi|we)\b.*\b(?:ska|planerar|plan)\b|"
+    r"\bska (?:få )?(?:vara med|involveras|delta|tycka till|kunna påverka)|\b(?:be|get) involved|have a say"
 )
 
 

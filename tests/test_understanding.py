@@ -220,7 +220,14 @@ def test_no_age_span_without_an_age_context(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "n"),
-    [("Vi vill att 30 deltagare ska vara med.", 30), ("about 200 participants", 200), ("tolv deltagare", 12)],
+    [
+        ("Vi vill att 30 deltagare ska vara med.", 30),
+        ("about 200 participants", 200),
+        ("tolv deltagare", 12),
+        ("Vi räknar med ett 80-tal deltagare.", 80),
+        ("ett femtiotal föreningsrepresentanter", 50),
+        ("ett hundratal invånare", 100),
+    ],
 )
 def test_parse_participants(text: str, n: int) -> None:
     assert parse_participants(text) == n
@@ -351,6 +358,7 @@ def test_commitment(text: str, commitment: bool | None) -> None:
         ("Frågan om vindkraft är polariserad.", "hog", None),
         ("It is a heated and divisive issue.", "hog", None),
         ("Frågan om vindkraft har splittrat kommunen.", "hog", None),
+        ("Många är arga över den nya trafiklösningen.", "hog", None),
         ("The wind farm has split the town.", "hog", None),
         ("Det är en kontroversiell fråga med starka känslor.", "hog", None),
         ("Det är ingen konflikt i frågan.", "lag", None),
@@ -529,6 +537,12 @@ def _intent(text: str) -> str:
         # 'vem' inside a sentence is not a question about who someone is
         ("Nämnden vill höra föreningar öppet. Alla ska kunna se vem som fick komma till tals.", "method_fit"),
         ("Vem startade medborgarbudgeten i Porto Alegre?", "factual"),
+        # the target group alone makes it a question about participation
+        (
+            "Vi vill förstå vad som hindrar nyanlända från att använda biblioteket. Vad finns det för arbetssätt?",
+            "method_fit",
+        ),
+        ("Ungdomarna på högstadiet ska vara med och forma den nya fritidsgården.", "method_fit"),
         # an explicit method question wins over the words of a process ('återkoppling från brukarna')
         (
             "Vi vill ha löpande återkoppling från brukarna. Vilken form passar för ett återkommande samtal?",
