@@ -94,6 +94,10 @@ class CachingEmbedder:
             self._cache.move_to_end(texts[0])
         return hit
 
+    def clear(self) -> None:
+        """Forget every cached query vector (the benchmark times answers with their embedding)."""
+        self._cache.clear()
+
 
 class Assistant:
     """Answers questions from the index; reopens the index when a rebuild swaps in a new generation."""

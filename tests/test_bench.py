@@ -105,3 +105,26 @@ def test_format_report_names_both_systems_and_every_figure() -> None:
     rows = text.splitlines()[3:]
     assert len(rows) == 8  # header + seven figures
     assert rows[1].split()[-3:] == ["10.0", "20.0", "0.50"]
+
+
+def test_answer_latency_is_timed_with_the_query_embedding_not_from_the_cache() -> None:
+    from assistant.bench import _latency
+    from assistant.embeddings import FakeEmbedder
+    from assistant.pipeline import CachingEmbedder
+
+    calls: list[str] = []
+    inner = FakeEmbedder(64)
+
+    class Counting:
+        key, dim = inner.key, inner.dim
+
+        def embed(self, texts: Any, role: Any) -> Any:
+            calls.extend(texts)
+            return inner.embed(texts, role)
+
+    cached = CachingEmbedder(Counting())  # type: ignore[arg-type]
+    queries = ["a", "b", "c"]
+    _latency(lambda q: cached.embed([q], "query"), queries)  # the search pass fills the cache
+    calls.clear()
+    _latency(lambda q: cached.embed([q], "query"), queries, before=cached.clear)
+    assert calls == ["a", "b", "c"]  # the warm-up hit the cache; every timed query was embedded again
