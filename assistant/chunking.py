@@ -11,6 +11,15 @@ from assistant.types import Chunk, SourceDocument
 
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 
+# The summary passage ends with the card's other names, so that English questions find it; answers and
+# quotes leave them out (see without_aliases).
+ALIASES_LEAD = "\n\nAndra namn: "
+
+
+def without_aliases(text: str) -> str:
+    """A summary passage without its trailing list of other names."""
+    return text.split(ALIASES_LEAD)[0]
+
 
 def chunk_id(doc_id: str, section: str, text: str) -> str:
     """Stable id: the same document, section and text always give the same id."""
@@ -56,7 +65,7 @@ def chunk_document(
         # The summary is the one-sentence answer to "what is X?": index it as its own passage.
         summary = doc.summary
         if doc.aliases:
-            summary += "\n\nAndra namn: " + ", ".join(doc.aliases) + "."
+            summary += ALIASES_LEAD + ", ".join(doc.aliases) + "."
         sections.insert(0, ("Sammanfattning", summary))
     if doc.kind == "method" and "cost_sek" in doc.attributes:
         # The card's structured fields as text, so reasons drawn from them can be cited and checked.

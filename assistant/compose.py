@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assistant.advisor import Fit, MethodCard
+from assistant.chunking import without_aliases
 from assistant.types import Answer, Citation, ContextProfile, Lang, MethodFit, PlanPhase, ScoredChunk
 from assistant.vocab import labels, sek, weeks_text
 
@@ -89,6 +90,7 @@ def _stems(text: str) -> set[str]:
 def quote_for(text: str, about: Sequence[str] = (), max_chars: int = QUOTE_CHARS) -> str:
     """The part of a passage to quote: its opening, or, when the sentences citing it are given and the
     passage is longer than a quote, the run of consecutive sentences that shares most words with them."""
+    text = without_aliases(text)
     whole = first_sentences(text, 1_000_000)
     if len(whole) <= max_chars or not about:
         return first_sentences(text, max_chars)
@@ -330,7 +332,7 @@ class Composer:
             head = f"**{i}. {_title(card)}**"
             block = [head]
             if about is not None:
-                summary = first_sentences(about.chunk.text.split("\n\nAndra namn:")[0], 260)
+                summary = first_sentences(without_aliases(about.chunk.text), 260)
                 block.append("– " + t["what"].format(sentence=summary) + cites.cite(about))
             if fit.pros:
                 because = t["because"].format(reasons=_join([r.text(lang) for r in fit.pros[:3]], lang))

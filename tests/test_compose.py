@@ -79,3 +79,11 @@ def test_a_question_about_one_step_finds_that_step(question: str, step: str | No
     focus = step_focus(question)
     item = focus_item(STEPS, focus) if focus else None
     assert step in item if item and step else item is step
+
+
+def test_quotes_leave_out_the_other_names_that_only_help_retrieval() -> None:
+    summary = (
+        "En lottad grupp invånare överlägger och lämnar rekommendationer.\n\nAndra namn: citizens' assembly."
+    )
+    assert quote_for(summary) == "En lottad grupp invånare överlägger och lämnar rekommendationer."
+    assert "Andra namn" not in quote_for(summary, ["Vad gör en citizens' assembly?"])
