@@ -191,12 +191,13 @@ class Assistant:
                 methods = find_methods(turn.content, self.catalog)[:3]
                 if methods:
                     break
+        own = parse_profile(text)
         continues = (
             bool(history)
-            and (is_follow_up(text, ()) or parse_profile(text).known() > 0)
+            and (is_follow_up(text, ()) or own.known() > 0)
             and any(mentions_scope(t.content) for t in history if t.role == "user")
         )
-        intent = detect_intent(text, profile, methods, continues) if text else "out_of_scope"
+        intent = detect_intent(text, profile, methods, continues, own) if text else "out_of_scope"
         if continues and intent == "general":
             # 'De är 10–12 år.' after 'Vilken metod passar?' refines that question; it asks nothing new.
             last = next(t.content for t in reversed(history) if t.role == "user")

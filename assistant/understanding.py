@@ -258,20 +258,26 @@ def mentions_scope(text: str) -> bool:
 
 
 def detect_intent(
-    text: str, profile: ContextProfile, methods: Sequence[str], conversation_in_scope: bool = False
+    text: str,
+    profile: ContextProfile,
+    methods: Sequence[str],
+    conversation_in_scope: bool = False,
+    own: ContextProfile | None = None,
 ) -> Intent:
     """Method fit, facts about a method, comparison, process planning, general in scope, or out of scope.
 
-    `conversation_in_scope`: the turn continues a conversation about participation (it refines the
-    context or leans on what was said), so it needs no participation words of its own.
+    `profile` is the context of the whole conversation, `own` what this turn says by itself (default:
+    `profile`); only the turn's own words can put it in scope. `conversation_in_scope`: the turn
+    continues a conversation about participation (it refines the context or leans on what was said).
     """
     t = text.lower()
+    own = own if own is not None else profile
     in_scope = (
         mentions_scope(t)
         or bool(methods)
         or conversation_in_scope
-        or profile.known() >= 2
-        or bool(set(profile.target_groups) - {"alla"})  # reaching nyanlända, unga, äldre … is the topic
+        or own.known() >= 2
+        or bool(set(own.target_groups) - {"alla"})  # reaching nyanlända, unga, äldre … is the topic
     )
     if re.search(_OUT_OF_SCOPE, t) and not (
         methods or re.search(r"dialog|medborgar|deltag|delaktig|metod", t)

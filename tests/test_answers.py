@@ -500,6 +500,17 @@ def test_later_turn_corrects_the_budget_and_keeps_the_rest(assistant: Assistant)
     check_citations(assistant, answer)
 
 
+def test_an_unrelated_question_after_a_rich_context_is_still_out_of_scope(assistant: Assistant) -> None:
+    # The conversation's budget, time and conflict must not lend scope to a question about something else.
+    answer, _ = _talk(
+        assistant,
+        "Frågan om vindkraft har splittrat kommunen. Vi har 2 MSEK och ett år. Vad rekommenderar du?",
+        "Vem vann Melodifestivalen 2023?",
+    )
+    assert answer.abstained and answer.intent == "out_of_scope"
+    assert not answer.recommended_methods
+
+
 def test_out_of_scope_follow_up_does_not_borrow_the_conversation(assistant: Assistant) -> None:
     answer, _ = _talk(assistant, "Vad är ett medborgarråd?", "Hur ska jag deklarera min skatt?")
     assert answer.abstained and answer.intent == "out_of_scope"
