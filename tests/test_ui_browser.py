@@ -112,6 +112,14 @@ def test_swedish_question_gets_cited_answer_and_a_click_opens_the_passage(page: 
     page.locator("#methods a.mg-card-link").first.click()
     page.wait_for_function("(document.querySelector('#card-view')?.innerText || '').includes('Vad är det')")
     shot(page, "04-method-card")
+    # The compare tab starts from the methods just recommended: comparing them is one click.
+    page.get_by_role("tab", name="Jämför metoder").click()
+    page.click("#compare-btn")
+    table = page.locator("#compare table")
+    table.wait_for()
+    for m in data["recommended_methods"][:3]:
+        assert re.sub(r"\s*\(.*?\)", "", m["title"]).strip() in table.inner_text()
+    shot(page, "05b-compare-preselected")
 
 
 def test_editing_the_profile_changes_the_recommendation(page: Any, served: Served) -> None:

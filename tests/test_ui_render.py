@@ -315,3 +315,17 @@ def test_prune_old_dirs_removes_only_old_folders(tmp_path: Path) -> None:
     assert prune_old_dirs(tmp_path, 3600, now=10_000) == 1
     assert not old.exists() and new.exists()
     assert prune_old_dirs(tmp_path / "missing", 1) == 0
+
+
+def test_compare_follows_the_latest_answer_that_recommended_two_or_more() -> None:
+    from ui.compare_ui import latest_recommended
+
+    known = {"a": 1, "b": 1, "c": 1, "d": 1}
+
+    def turn(*ids: str) -> dict[str, object]:
+        return {"question": "q", "answer": {"recommended_methods": [{"id": i} for i in ids]}}
+
+    assert latest_recommended([turn("a", "b", "c", "d"), turn("x")], known) == ["a", "b", "c"]
+    assert latest_recommended([turn("a", "b"), turn("c", "d")], known) == ["c", "d"]
+    assert latest_recommended([turn("a")], known) is None  # one method is nothing to compare
+    assert latest_recommended([], known) is None

@@ -120,7 +120,8 @@ def build_app(assistant: Assistant) -> Any:
             with gr.Tab("Rådgivning", id="chat-tab", elem_id="tab-chat"):
                 chat.build()
             with gr.Tab("Jämför metoder", id="compare-tab", elem_id="tab-compare"):
-                CompareTab(assistant, chat.form).build()
+                compare_tab = CompareTab(assistant, chat.form)
+                compare_tab.build()
             with gr.Tab("Utbildare", id="trainer-tab", elem_id="tab-trainer"):
                 trainer.build()
 
@@ -132,6 +133,7 @@ def build_app(assistant: Assistant) -> Any:
             """Two or three method cards (by id) side by side; with a profile JSON, how well each fits."""
             return compare_json(assistant, list(methods or []), profile)
 
+        chat.turns.change(compare_tab.follow, chat.turns, compare_tab.pick, api_visibility="private")
         # Gradio's number inputs show 0 for an initial None; an update to None shows the placeholder.
         demo.load(
             lambda: profile_to_form(ContextProfile().to_json()), None, chat.form, api_visibility="private"

@@ -40,9 +40,26 @@ class CompareTab:
         self.out = gr.Markdown(panels.compare_markdown([]), elem_id="compare")
         self.button.click(self.view, [self.pick, *self.form], self.out, api_visibility="private")
 
+    def follow(self, turns: Sequence[Any]) -> Any:
+        """Preselect the latest answer's recommended methods (two or three), so that comparing them is
+        one click; an answer without recommendations leaves the choice as it was."""
+        import gradio as gr
+
+        ids = latest_recommended(turns, self.assistant.cards)
+        return gr.update(value=ids) if ids else gr.update()
+
     def view(self, ids: Sequence[str] | None, *form: Any) -> str:
         """The comparison table, with 'Passar er' when the profile form says something."""
         cards = [self.assistant.cards[i] for i in (ids or []) if i in self.assistant.cards]
         profile = ContextProfile.from_json(form_to_profile(form))
         fits = {c.id: score_card(c, profile) for c in cards} if not profile.is_empty() else {}
         return panels.compare_markdown(cards, fits)
+
+
+def latest_recommended(turns: Sequence[Any], known: Any) -> list[str] | None:
+    """Ids of the top three methods of the latest answer that recommended at least two; None if none did."""
+    for turn in reversed(turns):
+        ids = [str(m["id"]) for m in turn["answer"].get("recommended_methods") or [] if m["id"] in known]
+        if len(ids) >= 2:
+            return ids[:3]
+    return None
