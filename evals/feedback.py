@@ -77,21 +77,28 @@ def record_feedback(
         return int(cur.lastrowid or 0)
 
 
-def bad_answers(path: Path, since: str | None = None) -> list[dict[str, Any]]:
-    """Rows rated -1 (oldest first), with the answer JSON parsed."""
-    if not path.exists():
-        raise FeedbackError(f"The feedback database {path} does not exist.", hint="Give --feedback DB.")
-    query = "SELECT id, created_at, question, answer_json, comment, config FROM feedback WHERE rating = -1"
-    args: tuple[str, ...] = ()
-    if since:
-        query, args = query + " AND created_at >= ?", (since,)
+def read_feedback(
+    path: Path,
+    where: str = "",
+    args: tuple[Any, ...] = (),
+    order: str = "created_at, id",
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of the feedback table with the answer JSON parsed (unreadable JSON is kept as the answer text).
+
+    `where` and `order` are SQL fragments written by this package, never user text; values go in `args`.
+    """
+    query = "SELECT id, created_at, question, answer_json, rating, comment, config FROM feedback"
+    query += (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
+    if limit is not None:
+        query, args = query + " LIMIT ?", (*args, limit)
     with closing(sqlite3.connect(path)) as conn:
         try:
-            rows = conn.execute(query + " ORDER BY created_at, id", args).fetchall()
+            rows = conn.execute(query, args).fetchall()
         except sqlite3.DatabaseError as exc:
             raise FeedbackError(f"{path} has no readable feedback table ({exc}).") from None
     out = []
-    for fid, created, question, answer_json, comment, config in rows:
+    for fid, created, question, answer_json, rating, comment, config in rows:
         try:
             answer = json.loads(answer_json)
         except json.JSONDecodeError:
@@ -102,11 +109,21 @@ def bad_answers(path: Path, since: str | None = None) -> list[dict[str, Any]]:
                 "created_at": created,
                 "question": question,
                 "answer": answer,
+                "rating": rating,
                 "comment": comment,
                 "config": config,
             }
         )
     return out
+
+
+def bad_answers(path: Path, since: str | None = None) -> list[dict[str, Any]]:
+    """Rows rated -1 (oldest first), with the answer JSON parsed."""
+    if not path.exists():
+        raise FeedbackError(f"The feedback database {path} does not exist.", hint="Give --feedback DB.")
+    if since:
+        return read_feedback(path, "rating = -1 AND created_at >= ?", (since,))
+    return read_feedback(path, "rating = -1")
 
 
 def _key(question: str) -> str:

@@ -6,8 +6,6 @@ was confirmed on screen survives an abrupt stop of the server.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
 from contextlib import closing
 from pathlib import Path
@@ -55,34 +53,8 @@ def set_comment(path: Path, feedback_id: int, comment: str) -> None:
 
 def list_feedback(path: Path, only_bad: bool = False, limit: int = 500) -> list[dict[str, Any]]:
     """Stored ratings, newest first, with the answer JSON parsed; empty when there is no database yet."""
-    from evals.feedback import FeedbackError
+    from evals.feedback import read_feedback
 
     if not path.exists():
         return []
-    query = "SELECT id, created_at, question, answer_json, rating, comment, config FROM feedback"
-    if only_bad:
-        query += " WHERE rating = -1"
-    query += " ORDER BY created_at DESC, id DESC LIMIT ?"
-    with closing(sqlite3.connect(path)) as conn:
-        try:
-            rows = conn.execute(query, (limit,)).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise FeedbackError(f"{path} has no readable feedback table ({exc}).") from None
-    out = []
-    for fid, created, question, answer_json, rating, comment, config in rows:
-        try:
-            answer = json.loads(answer_json)
-        except json.JSONDecodeError:
-            answer = {"answer": answer_json}
-        out.append(
-            {
-                "id": fid,
-                "created_at": created,
-                "question": question,
-                "answer": answer,
-                "rating": rating,
-                "comment": comment,
-                "config": config,
-            }
-        )
-    return out
+    return read_feedback(path, "rating = -1" if only_bad else "", (), "created_at DESC, id DESC", limit)
