@@ -39,37 +39,6 @@ MAX_SOURCE_BYTES: dict[str, int] = {
 MAX_CSV_BYTES = 100 * MB
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
-FIELD_ORDER: tuple[str, ...] = (
-    "id",
-    "kind",
-    "title",
-    "aliases",
-    "lang",
-    "summary",
-    "purposes",
-    "influence",
-    "recruitment",
-    "participants",
-    "duration_weeks",
-    "cost_sek",
-    "cost_basis",
-    "staff_effort",
-    "formats",
-    "target_groups",
-    "scale",
-    "complexity",
-    "polarisation",
-    "methods",
-    "place",
-    "country",
-    "years",
-    "participedia",
-    "sources",
-    "licence",
-    "source",
-    "attribution",
-    "imported",
-)
 # Fields a kind needs beyond the common ones; a draft gets them as empty placeholders to fill in.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "method": (
@@ -89,6 +58,23 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "case": ("methods", "place", "country", "years"),
 }
+# The order of front-matter fields in a written document: common fields, then each kind's own.
+FIELD_ORDER: tuple[str, ...] = (
+    "id",
+    "kind",
+    "title",
+    "aliases",
+    "lang",
+    "summary",
+    *KIND_FIELDS["method"],
+    *KIND_FIELDS["case"],
+    "participedia",
+    "sources",
+    "licence",
+    "source",
+    "attribution",
+    "imported",
+)
 
 
 def mb(n: int) -> str:
