@@ -192,6 +192,7 @@ _T: dict[str, dict[str, str]] = {
         "watch": "Tänk på att {reasons}.",
         "excluded": "{title} passar sämre här eftersom {reasons}.",
         "what": "{sentence}",
+        "course_says": "{sentence}",
         "commit": "Se till att dialogen har ett skriftligt mandat från beslutsfattarna, att resultatet har en tydlig "
         "mottagare och att ni återkopplar vad som hände.",
         "nothing": "När inget går att påverka ska ni inte bjuda in till dialog – informera i stället, tydligt och "
@@ -223,6 +224,7 @@ _T: dict[str, dict[str, str]] = {
         "watch": "Keep in mind that {reasons}.",
         "excluded": "{title} fits less well here because {reasons}.",
         "what": "In the method card (Swedish): “{sentence}”",
+        "course_says": "In the course material (Swedish): “{sentence}”",
         "commit": "Make sure the dialogue has a written mandate from decision-makers, that the result has a clear "
         "recipient, and that you report back on what happened.",
         "nothing": "When nothing can be influenced, do not invite people to a dialogue – inform them instead, "
@@ -455,7 +457,7 @@ class Composer:
             src = self._find(ctx, "kurs-processdesign", _PHASE_QUERY[i - 1]) or course
             said = first_sentences(src.chunk.text, 240) if src is not None else ""
             if lang == "en" and said:
-                said = t["what"].format(sentence=said)
+                said = t["course_says"].format(sentence=said)  # the phases quote the course, not a card
             lines.append(f"**{i}. {phase.name}** ({week}): {said}" + cites.cite(src))
         if steps_src is not None:
             title = _title(ctx.cards[main]) if main in ctx.cards else main

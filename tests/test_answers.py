@@ -319,6 +319,10 @@ def test_plan_for_an_assembly_starts_broad_and_fills_the_year(
     assert dialogue.index("enkät") < dialogue.index(
         "medborgarråd"
     )  # many contribute before the few deliberate
+    if lang == "en":  # the phases quote the course module, and say so
+        phases = [line for line in answer.text.split("\n") if line.startswith("**1.")]
+        assert phases and "In the course material (Swedish)" in phases[0]
+        assert "kurs-processdesign" in {c.doc_id for c in answer.citations}
     check_citations(assistant, answer, support=False)  # see test_plan_citations_support_their_phase
 
 
