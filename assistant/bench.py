@@ -124,7 +124,7 @@ def phase_baseline(settings: Settings, corpus: Path, data: Path, queries: int) -
     from langchain_chroma import Chroma
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    from assistant.chunking import chunk_corpus
+    from assistant.chunking import chunk_with
     from assistant.corpus import load_corpus
     from assistant.embeddings import minilm_path
 
@@ -135,12 +135,7 @@ def phase_baseline(settings: Settings, corpus: Path, data: Path, queries: int) -
 
     def chunks_now() -> tuple[list[Any], list[Any]]:
         report = load_corpus(s.corpus_dirs)
-        ch = chunk_corpus(
-            report.documents,
-            encoding_name=s.encoding_name,
-            chunk_tokens=s.chunk_tokens,
-            overlap=s.chunk_overlap,
-        )
+        ch = chunk_with(s, report.documents)
         return list(report.documents), ch
 
     docs, chunks = chunks_now()

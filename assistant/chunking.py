@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.types import Chunk, SourceDocument
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 
@@ -114,3 +117,14 @@ def chunk_corpus(
     for doc in docs:
         out += chunk_document(doc, encoding_name=encoding_name, chunk_tokens=chunk_tokens, overlap=overlap)
     return out
+
+
+def chunk_with(settings: Settings, docs: Iterable[SourceDocument]) -> list[Chunk]:
+    """chunk_corpus with the settings' encoding and sizes: the index, the eval baseline and the bench
+    must cut the corpus identically for their figures to compare."""
+    return chunk_corpus(
+        docs,
+        encoding_name=settings.encoding_name,
+        chunk_tokens=settings.chunk_tokens,
+        overlap=settings.chunk_overlap,
+    )

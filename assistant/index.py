@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.chunking import chunk_corpus
+from assistant.chunking import chunk_with
 from assistant.config import Settings
 from assistant.corpus import Problem
 from assistant.embeddings import Embedder
@@ -166,12 +166,7 @@ def build_index(
     started = time.perf_counter()
     key = embedder.key
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    chunks = chunk_corpus(
-        documents,
-        encoding_name=settings.encoding_name,
-        chunk_tokens=settings.chunk_tokens,
-        overlap=settings.chunk_overlap,
-    )
+    chunks = chunk_with(settings, documents)
     new_ids = [c.id for c in chunks]
     if len(set(new_ids)) != len(new_ids):
         raise IndexError_("Two chunks got the same id; the corpus has duplicate documents.")

@@ -234,18 +234,13 @@ def _baseline(settings: Settings, folder: Path, progress: Progress) -> BaselineS
     from langchain_chroma import Chroma
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    from assistant.chunking import chunk_corpus
+    from assistant.chunking import chunk_with
     from assistant.corpus import load_corpus
     from assistant.embeddings import minilm_path
     from assistant.understanding import detect_language
 
     report = load_corpus(settings.corpus_dirs)
-    chunks = chunk_corpus(
-        report.documents,
-        encoding_name=settings.encoding_name,
-        chunk_tokens=settings.chunk_tokens,
-        overlap=settings.chunk_overlap,
-    )
+    chunks = chunk_with(settings, report.documents)
     emb = HuggingFaceEmbeddings(model_name=str(minilm_path()), model_kwargs={"device": "cpu"})
     store = Chroma(collection_name="baseline", embedding_function=emb, persist_directory=str(folder))
     have = set(store.get(include=[])["ids"])
