@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -117,6 +117,9 @@ class DocumentModel(_Strict):
     imported: dt.date | None = None  # set by the importers (assistant/importers/)
 
 
+EnglishLine = Annotated[str, Field(min_length=3)]
+
+
 class MethodModel(DocumentModel):
     """A method card: the attributes the advisor reasons over."""
 
@@ -133,6 +136,12 @@ class MethodModel(DocumentModel):
     scale: list[Scale] = Field(min_length=1)
     complexity: list[Level] = Field(min_length=1)
     polarisation: list[Level] = Field(min_length=1)
+    # English text quoted in English answers, so they need not quote the Swedish card.
+    summary_en: str = Field("", min_length=10, description="one or two English sentences on what the method is")
+    fits_en: list[EnglishLine] = Field([], min_length=1, description="an English list of when the method fits")
+    not_fits_en: list[EnglishLine] = Field(
+        [], min_length=1, description="an English list of when the method does not fit"
+    )
     sources: list[SourceModel] = Field(min_length=2)
 
 
@@ -264,7 +273,14 @@ def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[P
         for err in exc.errors():
             loc = [str(p) for p in err["loc"]]
             field = ".".join(loc)
-            problems.append(Problem(shown, _field_line(front, loc[0]) if loc else 1, field, err["msg"]))
+            spec = model.model_fields.get(loc[0]) if loc else None
+            # A missing field's description says what to write, not just that something is absent.
+            hint = (
+                f": add {spec.description}" if err["type"] == "missing" and spec and spec.description else ""
+            )
+            problems.append(
+                Problem(shown, _field_line(front, loc[0]) if loc else 1, field, err["msg"] + hint)
+            )
         return None, problems
     problems = []
     if parsed.id != path.stem:

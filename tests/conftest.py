@@ -90,6 +90,9 @@ polarisation: [lag]
 sources:
   - {{title: "Källa ett", url: "https://example.org/a", publisher: "Test"}}
   - {{title: "Källa två", url: "https://example.org/b", publisher: "Test"}}
+summary_en: "A method used in tests."
+fits_en: ["You want to collect ideas."]
+not_fits_en: ["Nothing can be influenced."]
 licence: CC-BY-4.0
 ---
 ## Vad är det

@@ -124,10 +124,10 @@ def test_crlf_file_parses_like_lf() -> None:
         ({"id: testkort": "id: annat-kort"}, 2, "id", "'annat-kort' differs from the file name 'testkort'"),
         ({"kind: method": "kind: metod"}, 3, "kind", "'metod'"),
         ({"summary: En metod": "summary: a: b"}, 7, "", "YAML syntax error"),
-        ({"## Exempel\n": "## Exempel på\n"}, 26, "body", "## Exempel"),
+        ({"## Exempel\n": "## Exempel på\n"}, 29, "body", "## Exempel"),
         (
             {"## Vad är det\n": "## Vad är det?\n", "## Resurser och tid\n": "### Resurser och tid\n"},
-            26,
+            29,
             "body",
             "## Vad är det, ## Resurser och tid",
         ),
