@@ -137,10 +137,10 @@ class MethodModel(DocumentModel):
     complexity: list[Level] = Field(min_length=1)
     polarisation: list[Level] = Field(min_length=1)
     # English text quoted in English answers, so they need not quote the Swedish card.
-    summary_en: str = Field("", min_length=10, description="one or two English sentences on what the method is")
-    fits_en: list[EnglishLine] = Field([], min_length=1, description="an English list of when the method fits")
+    summary_en: str = Field(min_length=10, description="one or two English sentences on what the method is")
+    fits_en: list[EnglishLine] = Field(min_length=1, description="an English list of when the method fits")
     not_fits_en: list[EnglishLine] = Field(
-        [], min_length=1, description="an English list of when the method does not fit"
+        min_length=1, description="an English list of when the method does not fit"
     )
     sources: list[SourceModel] = Field(min_length=2)
 
