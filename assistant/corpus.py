@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assistant import safe_yaml
 from assistant.types import Source, SourceDocument
 
 Level = Literal["lag", "medel", "hog"]
@@ -240,6 +240,15 @@ def _check_sections(path: str, body: str, body_line: int, required: Iterable[str
     return []
 
 
+def yaml_message(exc: safe_yaml.YamlProblem) -> str:
+    """What is wrong with refused front matter YAML, and what to write instead."""
+    if exc.reason in ("alias", "anchor"):
+        return f"YAML anchors and aliases are not allowed ({exc.detail}); write the values out in full"
+    if exc.reason == "depth":
+        return f"YAML {exc.detail}; front matter fields need at most a few levels"
+    return f"YAML syntax error: {exc.detail}"
+
+
 def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[Problem]]:
     """Validate one document's text; returns the document (or None) and its problems."""
     shown = str(path)
@@ -248,12 +257,9 @@ def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[P
     except ValueError as exc:
         return None, [Problem(shown, 1, "", str(exc))]
     try:
-        data = yaml.safe_load(front)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(shown, line, "", f"YAML syntax error: {problem}")]
+        data = safe_yaml.load(front, first_line=2)
+    except safe_yaml.YamlProblem as exc:
+        return None, [Problem(shown, exc.line, "", yaml_message(exc))]
     if not isinstance(data, dict):
         return None, [Problem(shown, 2, "", "the front matter is not a mapping of fields")]
     kind = data.get("kind")

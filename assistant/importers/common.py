@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from assistant import safe_yaml
 from assistant.errors import CorpusError
 
 KINDS: tuple[str, ...] = ("method", "course", "principle", "case")
@@ -233,7 +232,7 @@ def _ordered(front: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _dump(value: Any) -> str:
-    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=None)
+    return safe_yaml.dump(value, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=None)
 
 
 def render_document(front: Mapping[str, Any], body: str, todo: Iterable[str] = ()) -> str:
@@ -252,7 +251,7 @@ def render_document(front: Mapping[str, Any], body: str, todo: Iterable[str] = (
             # One source per line, each a flow mapping: easy to read and to extend by hand.
             items = "".join(
                 "  - "
-                + yaml.safe_dump(
+                + safe_yaml.dump(
                     s, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=True
                 )
                 for s in value
@@ -262,7 +261,7 @@ def render_document(front: Mapping[str, Any], body: str, todo: Iterable[str] = (
             parts.append(_dump({key: value}))  # leaf lists and ranges come out in flow style: [a, b]
         else:
             parts.append(
-                yaml.safe_dump({key: value}, allow_unicode=True, width=100_000, default_flow_style=False)
+                safe_yaml.dump({key: value}, allow_unicode=True, width=100_000, default_flow_style=False)
             )
     text = "---\n" + (header if lines else "") + "".join(parts) + "---\n"
     return text + body.strip("\n") + "\n"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from assistant import safe_yaml
 from assistant.corpus import split_front_matter
 from assistant.errors import CorpusError
 from assistant.importers.common import Converted
@@ -22,6 +21,25 @@ def read_text(path: Path) -> str:
         ) from None
 
 
+def _yaml_error(path: Path, exc: safe_yaml.YamlProblem) -> CorpusError:
+    """Refused front matter YAML as a message in Swedish that names the file and its line."""
+    if exc.reason in ("alias", "anchor"):
+        return CorpusError(
+            f"Framsidan i {path.name!r} rad {exc.line} använder YAML-ankare eller alias ({exc.detail}); "
+            "det tillåts inte, eftersom alias kan blåsa upp en liten fil till gigabyte.",
+            hint="Skriv ut värdena i sin helhet i stället för &namn och *namn.",
+        )
+    if exc.reason == "depth":
+        return CorpusError(
+            f"Framsidan i {path.name!r} rad {exc.line} är för djupt nästlad ({exc.detail}).",
+            hint="Framsidans fält behöver bara några nivåer; förenkla strukturen.",
+        )
+    return CorpusError(
+        f"YAML-fel i framsidan i {path.name!r} rad {exc.line}: {exc.detail}.",
+        hint="Rätta raden (citattecken runt text med ':' eller apostrof) och försök igen.",
+    )
+
+
 def convert_markdown(path: Path) -> Converted:
     """Body and front matter fields of a Markdown file; a file without front matter is all body."""
     text = read_text(path)
@@ -31,18 +49,12 @@ def convert_markdown(path: Path) -> Converted:
         return Converted(body=text, notes=("Filen saknade framsida (front matter); den skapades.",))
     try:
         front_text, body, _ = split_front_matter(text)
-        data = yaml.safe_load(front_text)
+        data = safe_yaml.load(front_text, first_line=2)
+    except safe_yaml.YamlProblem as exc:
+        raise _yaml_error(path, exc) from None
     except ValueError as exc:
         raise CorpusError(
             f"Framsidan i {path.name!r} är trasig: {exc}.", hint="Avsluta framsidan med en rad '---'."
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise CorpusError(
-            f"YAML-fel i framsidan i {path.name!r} rad {line}: {problem}.",
-            hint="Rätta raden (citattecken runt text med ':' eller apostrof) och försök igen.",
         ) from None
     if data is None:
         data = {}
