@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ import typer
 
 from assistant.cli._shared import err, errors, out, settings
 from assistant.errors import AssistantError
+from assistant.inputs import check_question
 from assistant.types import Filters
 
 
@@ -37,6 +39,7 @@ def search(
             raise AssistantError(f"Unknown kind {kind!r}.", hint="Use method, course, principle or case.")
         if lang is not None and lang not in ("sv", "en"):
             raise AssistantError(f"Unknown language {lang!r}.", hint="Use sv or en.")
+        query = check_question(query, settings(ctx).max_question_chars)  # before any model loads
         hits = _assistant(ctx).search(query, k, Filters(kind=kind, lang=lang, doc_id=doc), mode)  # type: ignore[arg-type]
     rows = [
         {
@@ -76,6 +79,7 @@ def _print_answer(data: dict[str, Any]) -> None:
 def ask(ctx: typer.Context, question: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Answer a question with cited sources."""
     with errors(ctx):
+        question = check_question(question, settings(ctx).max_question_chars)  # before any model loads
         answer = _assistant(ctx).ask(question)
     data = answer.to_json()
     if as_json:
@@ -93,10 +97,13 @@ def chat(ctx: typer.Context) -> None:
         assistant = _assistant(ctx)
     history: list[Turn] = []
     out.print("Metodguiden – skriv din fråga (tom rad avslutar).")
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="surrogateescape")  # bad bytes become a message, not a traceback
     for line in sys.stdin:
         if not line.strip():
             break
         try:
+            line = check_question(line, settings(ctx).max_question_chars)
             answer = assistant.ask(line, history)
         except QuestionError as exc:
             err.print(f"{exc.message} {exc.hint}", highlight=False)
