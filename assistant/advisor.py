@@ -1,17 +1,32 @@
-"""Method advice: score method cards against the context profile, ask what is missing, plan a process.
+"""Method advice: score method cards against the context profile, and ask what is missing.
 
-Every reason names the card field it comes from, so the composer can cite the card's key facts.
+`fit(card, profile, relevance)` is the one function that scores a method; the chat, the Metoder
+panel and the Jämför tab all call it. Weights are data (`assistant/data/fit.toml`); every reason is a
+message key with its numbers (`assistant/data/messages.toml`) and names the card field it comes from,
+so the composer can cite the card's key facts. The process plan is in `assistant/plan.py`.
 """
 
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from assistant.types import ContextProfile, Lang, PlanPhase
-from assistant.vocab import label, labels, sek, weeks_text
+from assistant.answer.text import DATA_DIR, Labels, Money, Weeks, say
+from assistant.types import ContextProfile, Lang
+
+WEIGHTS_FILE = DATA_DIR / "fit.toml"
+
+
+@cache
+def weights(path: Path = WEIGHTS_FILE) -> dict[str, dict[str, float]]:
+    """The scoring weights, by section."""
+    with path.open("rb") as f:
+        return tomllib.load(f)
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,9 @@ class MethodCard:
     cost_sek: tuple[float, float] | None = None
     cost_basis: str = ""
     staff_effort: str = ""
+    summary_en: str = ""  # English front matter, written from the same sources (empty until a card has it)
+    fits_en: tuple[str, ...] = ()
+    not_fits_en: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> MethodCard:
@@ -45,7 +63,7 @@ class MethodCard:
             return (float(v["min"]), float(v["max"])) if isinstance(v, dict) else None
 
         def tup(key: str) -> tuple[str, ...]:
-            return tuple(a.get(key) or ())
+            return tuple(str(x) for x in (a.get(key) or ()))
 
         return cls(
             id=row["id"],
@@ -64,21 +82,34 @@ class MethodCard:
             cost_sek=span("cost_sek"),
             cost_basis=str(a.get("cost_basis", "")),
             staff_effort=str(a.get("staff_effort", "")),
+            summary_en=str(a.get("summary_en") or ""),
+            fits_en=tup("fits_en"),
+            not_fits_en=tup("not_fits_en"),
         )
 
 
 @dataclass(frozen=True)
 class Reason:
-    """One plain-language reason for or against a method, traceable to a card field."""
+    """One reason for or against a method: a message key and its values, traceable to a card field."""
 
     field: str
-    sv: str
-    en: str
+    key: str  # the message `reason.<key>` in messages.toml
+    params: tuple[tuple[str, object], ...] = ()
     weight: float = 0.0
 
     def text(self, lang: Lang) -> str:
         """The reason in the user's language."""
-        return self.sv if lang == "sv" else self.en
+        return say(f"reason.{self.key}", lang, **dict(self.params))
+
+    @property
+    def sv(self) -> str:
+        """The reason in Swedish."""
+        return self.text("sv")
+
+    @property
+    def en(self) -> str:
+        """The reason in English."""
+        return self.text("en")
 
 
 @dataclass(frozen=True)
@@ -101,231 +132,193 @@ class _Tally:
     cons: list[Reason] = field(default_factory=list)
     hard: bool = False
 
-    def pro(self, points: float, fld: str, sv: str, en: str) -> None:
+    def pro(self, points: float, fld: str, key: str, **params: object) -> None:
         self.raw += points
-        self.pros.append(Reason(fld, sv, en, points))
+        self.pros.append(Reason(fld, key, tuple(params.items()), points))
 
-    def con(self, points: float, fld: str, sv: str, en: str, hard: bool = False) -> None:
+    def con(self, points: float, fld: str, key: str, hard: bool = False, **params: object) -> None:
         self.raw -= points
-        self.cons.append(Reason(fld, sv, en, points))
+        self.cons.append(Reason(fld, key, tuple(params.items()), points))
         self.hard |= hard
 
 
-def _fits_money(t: _Tally, card: MethodCard, budget: int | None) -> None:
+def _low_end(value: float, lo: float, hi: float) -> bool:
+    """True when a resource reaches the span but lies in its lowest part: enough for a simple variant."""
+    return lo <= value < lo + weights()["resources"]["low_end_share"] * (hi - lo)
+
+
+def _fits_money(t: _Tally, card: MethodCard, budget: int | None) -> bool:
+    """Scores the budget; True when it sits at the low end of the card's cost span."""
     if budget is None or card.cost_sek is None:
-        return
+        return False
+    w = weights()["resources"]
     lo, hi = card.cost_sek
-    span_sv, span_en = f"{sek(lo)}–{sek(hi)}", f"SEK {int(lo):,}–{int(hi):,}"
-    if budget < 0.5 * lo:
+    if budget < w["far_below"] * lo:
         t.con(
-            4,
+            w["far_below_points"],
             "cost_sek",
-            f"budgeten ({sek(budget)}) ligger långt under metodens typiska kostnad ({span_sv})",
-            f"the budget (SEK {budget:,}) is far below the method's typical cost ({span_en})",
+            "money_far_below",
             hard=True,
+            budget=Money(budget),
+            lo=Money(lo),
+            hi=Money(hi),
         )
     elif budget < lo:
+        t.con(w["tight_points"], "cost_sek", "money_tight", lo=Money(lo), hi=Money(hi))
+    elif _low_end(budget, lo, hi):
+        t.pro(w["enough_money"], "cost_sek", "money_simple_variant", lo=Money(lo), hi=Money(hi))
         t.con(
-            1,
-            "cost_sek",
-            f"budgeten är snäv: metoden kostar typiskt {span_sv}",
-            f"the budget is tight: the method typically costs {span_en}",
+            w["low_end_points"], "cost_sek", "money_low_end", budget=Money(budget), lo=Money(lo), hi=Money(hi)
         )
+        return True
     else:
-        t.pro(
-            0.8,
-            "cost_sek",
-            f"budgeten räcker (typisk kostnad {span_sv})",
-            f"the budget is enough (typical cost {span_en})",
-        )
+        t.pro(w["enough_money"], "cost_sek", "money_enough", lo=Money(lo), hi=Money(hi))
+    return False
 
 
-def _fits_time(t: _Tally, card: MethodCard, weeks: float | None) -> None:
-    if weeks is None or card.duration_weeks is None:
-        return
-    if weeks < 1:
-        # 'en kväll', 'en halvdag', 'under en dag': the length of the meeting itself. The card's span is
-        # the calendar time from planning to feedback, so the two cannot be compared.
-        return
+def _fits_time(t: _Tally, card: MethodCard, weeks: float | None) -> bool:
+    """Scores the time; True when it sits at the low end of the card's duration span."""
+    if weeks is None or card.duration_weeks is None or weeks < 1:
+        # 'en kväll', 'en halvdag': the length of the meeting itself. The card's span is the calendar
+        # time from planning to feedback, so the two cannot be compared.
+        return False
+    w = weights()["resources"]
     lo, hi = card.duration_weeks
-    span_sv = f"{weeks_text(lo)} till {weeks_text(hi)}"
-    span_en = f"{weeks_text(lo, 'en')} to {weeks_text(hi, 'en')}"
-    if weeks < 0.5 * lo:
+    if weeks < w["far_below"] * lo:
         t.con(
-            4,
+            w["far_below_points"],
             "duration_weeks",
-            f"tiden ({weeks_text(weeks)}) räcker inte: metoden tar typiskt {span_sv}",
-            f"the time ({weeks_text(weeks, 'en')}) is too short: the method typically takes {span_en}",
+            "time_far_below",
             hard=True,
+            time=Weeks(weeks),
+            lo=Weeks(lo),
+            hi=Weeks(hi),
         )
     elif weeks < lo:
+        t.con(w["tight_points"], "duration_weeks", "time_tight", lo=Weeks(lo), hi=Weeks(hi))
+    elif _low_end(weeks, lo, hi):
+        t.pro(w["enough_time"], "duration_weeks", "time_simple_variant", lo=Weeks(lo), hi=Weeks(hi))
         t.con(
-            1,
+            w["low_end_points"],
             "duration_weeks",
-            f"tiden är knapp: metoden tar typiskt {span_sv}",
-            f"time is tight: the method typically takes {span_en}",
+            "time_low_end",
+            time=Weeks(weeks),
+            lo=Weeks(lo),
+            hi=Weeks(hi),
         )
+        return True
     else:
-        t.pro(
-            0.6,
-            "duration_weeks",
-            f"tiden räcker (typiskt {span_sv})",
-            f"there is enough time (typically {span_en})",
-        )
+        t.pro(w["enough_time"], "duration_weeks", "time_enough", lo=Weeks(lo), hi=Weeks(hi))
+    return False
 
 
 def _fits_people(t: _Tally, card: MethodCard, n: int | None) -> None:
     if n is None or card.participants is None:
         return
+    w = weights()["resources"]
     lo, hi = card.participants
-    if n > 2 * hi or n < 0.5 * lo:
-        t.con(
-            3,
-            "participants",
-            f"{n} deltagare passar inte metodens skala ({int(lo)}–{int(hi)} deltagare)",
-            f"{n} participants does not fit the method's scale ({int(lo)}–{int(hi)})",
-            hard=True,
-        )
+    span = {"n": n, "lo": int(lo), "hi": int(hi)}
+    if n > w["participants_over"] * hi or n < w["far_below"] * lo:
+        t.con(w["participants_out_points"], "participants", "participants_out", hard=True, **span)
     elif lo <= n <= hi:
-        t.pro(
-            0.4,
-            "participants",
-            f"{n} deltagare ryms i metodens typiska storlek ({int(lo)}–{int(hi)})",
-            f"{n} participants fits the typical size ({int(lo)}–{int(hi)})",
-        )
+        t.pro(w["participants_fit"], "participants", "participants_fit", **span)
 
 
-def score_card(card: MethodCard, profile: ContextProfile, relevance: float = 0.0) -> Fit:
-    """Score one card: relevance to the question, soft fit on each dimension, hard conflicts."""
-    # The question's wording matters most when the official has told us little about the context.
-    t = _Tally(raw=(1.5 if profile.known() >= 2 else 2.5) * relevance)
-    wanted = [p for p in profile.purposes if p in card.purposes]
-    if wanted:
-        t.pro(
-            min(3.0, 1.5 * len(wanted)),
-            "purposes",
-            f"syftet att {labels('purposes', wanted)} är vad metoden är till för",
-            f"it is made for {labels('purposes', wanted, 'en')}",
-        )
-    elif profile.purposes:
-        t.con(
-            1,
-            "purposes",
-            f"metoden är inte främst till för att {labels('purposes', list(profile.purposes))}",
-            f"it is not mainly for {labels('purposes', list(profile.purposes), 'en')}",
-        )
-    groups = [g for g in profile.target_groups if g != "alla"]
-    hit = [g for g in groups if g in card.target_groups]
+def _fits_groups(t: _Tally, card: MethodCard, profile: ContextProfile) -> None:
+    w = weights()["target_groups"]
+    groups = tuple(g for g in profile.target_groups if g != "alla")
+    hit = tuple(g for g in groups if g in card.target_groups)
     # A card made for children (barn first, at most one more group) fits badly when the age span
     # reaches adulthood: 'unga 16–25 år' are mostly not children in the barnkonvention's sense.
     child_card = card.target_groups[:1] == ("barn",) and len(card.target_groups) <= 2
-    if hit and child_card and profile.ages is not None and profile.ages[1] >= 18:
+    if hit and child_card and profile.ages is not None and profile.ages[1] >= w["adult_age"]:
         lo, hi = profile.ages
-        t.con(
-            1.2,
-            "target_groups",
-            f"den är gjord för barn (under 18 år), medan er målgrupp är {lo}–{hi} år",
-            f"it is made for children (under 18), while your target group is {lo}–{hi}",
-        )
+        t.con(w["children_card_for_adults"], "target_groups", "children_card", lo=lo, hi=hi)
     elif hit:
         t.pro(
-            1.2 * len(hit),
-            "target_groups",
-            f"den är särskilt lämpad för att nå {labels('target_groups', hit)}",
-            f"it is well suited to reach {labels('target_groups', hit, 'en')}",
+            w["match_each"] * len(hit), "target_groups", "groups_match", groups=Labels("target_groups", hit)
         )
     elif groups and "underrepresenterade" in card.target_groups:
-        t.pro(
-            0.5,
-            "target_groups",
-            "den är gjord för att nå grupper som sällan hörs",
-            "it is designed to reach seldom-heard groups",
-        )
+        t.pro(w["seldom_heard"], "target_groups", "groups_seldom_heard")
     elif groups:
-        t.con(
-            0.6,
-            "target_groups",
-            f"den är inte särskilt inriktad på {labels('target_groups', groups)}",
-            f"it is not aimed at {labels('target_groups', groups, 'en')}",
-        )
-    if profile.influence:
-        if set(profile.influence) & set(card.influence):
-            t.pro(
-                0.8,
-                "influence",
-                "den ger den nivå av inflytande ni kan erbjuda",
-                "it offers the level of influence you can give",
-            )
-        elif "medbestammande" in profile.influence:
-            t.con(
-                1,
-                "influence",
-                "den ger inte invånarna beslutsmakt",
-                "it does not give residents decision power",
-            )
-    _fits_money(t, card, profile.budget_sek)
-    _fits_time(t, card, profile.time_weeks)
-    _fits_people(t, card, profile.participants)
+        t.con(w["mismatch"], "target_groups", "groups_mismatch", groups=Labels("target_groups", groups))
+
+
+def _fits_issue(t: _Tally, card: MethodCard, profile: ContextProfile) -> None:
+    """Complexity, conflict, format and scale."""
+    w = weights()["other"]
     if profile.complexity == "hog":
         if "hog" in card.complexity:
-            t.pro(0.8, "complexity", "den klarar komplexa frågor", "it handles complex issues")
+            t.pro(w["complexity"], "complexity", "complex_ok")
         else:
-            t.con(0.8, "complexity", "den passar bäst för enklare frågor", "it suits simpler issues best")
+            t.con(w["complexity"], "complexity", "complex_not")
     if profile.conflict == "hog":
         if "hog" in card.polarisation:
-            t.pro(
-                1.0,
-                "polarisation",
-                "den klarar frågor med hög konfliktnivå",
-                "it copes with polarised issues",
-            )
+            t.pro(w["polarisation_match"], "polarisation", "polarised_ok")
         else:
-            t.con(
-                1.5,
-                "polarisation",
-                "den är inte byggd för en polariserad fråga",
-                "it is not built for a polarised issue",
-            )
+            t.con(w["polarisation_mismatch"], "polarisation", "polarised_not")
     if profile.format:
         if profile.format in card.formats or "hybrid" in card.formats:
-            t.pro(
-                0.4,
-                "formats",
-                f"den fungerar {label('formats', profile.format)}",
-                f"it works {label('formats', profile.format, 'en')}",
-            )
+            t.pro(w["format_match"], "formats", "format_ok", format=Labels("formats", (profile.format,)))
         else:
-            t.con(
-                0.6,
-                "formats",
-                f"den görs normalt {labels('formats', list(card.formats))}",
-                f"it is normally run {labels('formats', list(card.formats), 'en')}",
-            )
+            t.con(w["format_mismatch"], "formats", "format_not", formats=Labels("formats", card.formats))
     if profile.scale and profile.scale in card.scale:
+        t.pro(w["scale_match"], "scale", "scale_ok", scale=Labels("scale", (profile.scale,)))
+
+
+def fit(card: MethodCard, profile: ContextProfile, relevance: float = 0.0) -> Fit:
+    """How well one method fits: relevance to the question, soft fit on each dimension, hard conflicts.
+
+    The one scoring function: the chat's recommendations, the Metoder panel and the Jämför tab call
+    it with the same profile and relevance, so they show the same score.
+    """
+    w = weights()
+    # The question's wording matters most when the official has told us little about the context.
+    rel = w["relevance"]
+    t = _Tally(
+        raw=(rel["many_known"] if profile.known() >= rel["known_threshold"] else rel["few_known"]) * relevance
+    )
+    wp = w["purposes"]
+    wanted = tuple(p for p in profile.purposes if p in card.purposes)
+    if wanted:
         t.pro(
-            0.4,
-            "scale",
-            f"den används på nivån {label('scale', profile.scale)}",
-            f"it is used at {label('scale', profile.scale, 'en')} level",
+            min(wp["match_max"], wp["match_each"] * len(wanted)),
+            "purposes",
+            "purpose_match",
+            purposes=Labels("purposes", wanted),
         )
-    if profile.population is not None and profile.population < 15000 and card.staff_effort == "hog":
-        t.con(
-            0.5,
-            "staff_effort",
-            "den kräver mycket personal, vilket är tungt för en liten kommun",
-            "it takes a lot of staff time, which is heavy for a small municipality",
-        )
+    elif profile.purposes:
+        t.con(wp["mismatch"], "purposes", "purpose_mismatch", purposes=Labels("purposes", profile.purposes))
+    _fits_groups(t, card, profile)
+    wi = w["influence"]
+    if profile.influence:
+        if set(profile.influence) & set(card.influence):
+            t.pro(wi["match"], "influence", "influence_match")
+        elif "medbestammande" in profile.influence:
+            t.con(wi["no_decision_power"], "influence", "no_decision_power")
+    low_money = _fits_money(t, card, profile.budget_sek)
+    low_time = _fits_time(t, card, profile.time_weeks)
+    _fits_people(t, card, profile.participants)
+    _fits_issue(t, card, profile)
+    wo = w["other"]
+    if (
+        profile.population is not None
+        and profile.population < wo["small_municipality"]
+        and card.staff_effort == "hog"
+    ):
+        t.con(wo["staff_heavy_small"], "staff_effort", "staff_heavy_small")
+    elif card.staff_effort == "hog" and (low_money or low_time):
+        t.con(wo["staff_heavy_low_end"], "staff_effort", "staff_heavy_low_end")
     if profile.commitment is False and {"inflytande", "medbestammande"} & set(card.influence):
-        t.con(
-            0.5,
-            "influence",
-            "den förutsätter att beslutsfattarna lovar att ta ställning till resultatet",
-            "it needs decision-makers to commit to respond to the result",
-        )
-    score = 1 / (1 + math.exp(-(t.raw - 2.0) / 1.5))
+        t.con(wi["needs_commitment"], "influence", "needs_commitment")
+    s = w["score"]
+    score = 1 / (1 + math.exp(-(t.raw - s["center"]) / s["scale"]))
     pros = tuple(sorted(t.pros, key=lambda r: -r.weight))
     cons = tuple(sorted(t.cons, key=lambda r: -r.weight))
     return Fit(card, round(score, 3), round(t.raw, 3), pros, cons, t.hard, relevance)
+
+
+score_card = fit  # the name the tests and older callers use; the same function
 
 
 def rank_methods(
@@ -333,7 +326,7 @@ def rank_methods(
 ) -> list[Fit]:
     """Every card scored, best first; cards with a hard conflict sort below all others."""
     relevance = relevance or {}
-    fits = [score_card(c, profile, relevance.get(c.id, 0.0)) for c in cards]
+    fits = [fit(c, profile, relevance.get(c.id, 0.0)) for c in cards]
     return sorted(fits, key=lambda f: (f.hard_conflict, -f.raw, f.card.id))
 
 
@@ -350,144 +343,7 @@ def clarifying_question(intent: str, profile: ContextProfile, lang: Lang) -> str
     if intent not in ("method_fit", "process_planning") or profile.nothing_to_influence:
         return None
     if not profile.purposes and intent == "method_fit":
-        return (
-            "Vad vill ni främst uppnå – samla idéer, prioritera, få genomarbetade rekommendationer, "
-            "låta invånarna besluta, eller få synpunkter på ett färdigt förslag?"
-            if lang == "sv"
-            else "What do you mainly want to achieve – collect ideas, prioritise, get considered recommendations, "
-            "let residents decide, or get feedback on a finished proposal?"
-        )
+        return say("clarify.purpose", lang)
     if not profile.influence and profile.commitment is None:
-        return (
-            "Vad kan invånarna faktiskt påverka, och har beslutsfattarna lovat att ta ställning till resultatet?"
-            if lang == "sv"
-            else "What can residents actually influence, and have decision-makers committed to respond to the result?"
-        )
+        return say("clarify.influence", lang)
     return None
-
-
-_RECRUIT_STEPS: dict[str, tuple[str, str]] = {
-    "slumpvis": (
-        "Skicka inbjudan till ett lottat urval ur befolkningen.",
-        "Send invitations to a random sample of residents.",
-    ),
-    "stratifierat": (
-        "Lotta deltagare med kvoter (ålder, kön, område, utbildning) så att gruppen speglar befolkningen.",
-        "Select participants by stratified lottery so the group mirrors the population.",
-    ),
-    "oppen": (
-        "Sprid inbjudan brett i flera kanaler och på flera språk.",
-        "Spread the invitation widely, in several channels and languages.",
-    ),
-    "riktad": (
-        "Bjud in de grupper frågan gäller direkt, via nätverk och föreningar.",
-        "Invite the groups concerned directly, through networks and associations.",
-    ),
-    "uppsokande": (
-        "Sök upp grupperna där de redan finns: skolor, föreningar, bibliotek, torg.",
-        "Go where people already are: schools, associations, libraries, squares.",
-    ),
-    "representanter": (
-        "Be organisationerna utse företrädare.",
-        "Ask organisations to appoint representatives.",
-    ),
-}
-_BROAD_FIRST = ("enkat", "kartbaserad-dialog", "uppsokande-dialog", "world-cafe")
-
-
-def plan_process(
-    fits: Sequence[Fit], profile: ContextProfile, lang: Lang, cards: Mapping[str, MethodCard] | None = None
-) -> tuple[list[PlanPhase], list[str]]:
-    """A beginning–middle–end plan around the best method; returns phases and the method ids it uses.
-
-    A mini-public (lottery recruitment) gets a broad idea-collection step in front of it, so that
-    many can contribute before the few deliberate.
-    """
-    if not fits:
-        return [], []
-    main = fits[0].card
-    used = [main.id]
-    broad: MethodCard | None = None
-    # A broad method (a survey with a random sample) is not a mini-public and gets no step in front of it.
-    if cards and main.id not in _BROAD_FIRST and ({"slumpvis", "stratifierat"} & set(main.recruitment)):
-        broad = next((cards[i] for i in _BROAD_FIRST if i in cards), None)
-        if broad is not None:
-            used.insert(0, broad.id)
-    lo, hi = main.duration_weeks or (8.0, 16.0)
-    total = profile.time_weeks if profile.time_weeks else (lo + hi) / 2
-    total = max(total, 0.1)
-    sv = lang == "sv"
-    recruit = [_RECRUIT_STEPS[r][0 if sv else 1] for r in main.recruitment if r in _RECRUIT_STEPS][:2]
-    share = [0.25, 0.15, 0.25, 0.1, 0.15, 0.1]
-    names_sv = [
-        "Förberedelse och mandat",
-        "Inbjudan och rekrytering",
-        "Dialogen",
-        "Analys",
-        "Beslut",
-        "Återkoppling",
-    ]
-    names_en = [
-        "Preparation and mandate",
-        "Invitation and recruitment",
-        "The dialogue",
-        "Analysis",
-        "Decision",
-        "Feedback",
-    ]
-    staff = {
-        "lag": ("en liten insats", "a small effort"),
-        "medel": ("en måttlig insats", "a moderate effort"),
-        "hog": ("en stor insats", "a large effort"),
-    }.get(main.staff_effort, ("", ""))
-    acts_sv = [
-        [
-            "Förankra syfte och vad som går att påverka hos beslutsfattarna; få ett skriftligt mandat.",
-            "Utse en ansvarig projektledare"
-            + (f" (metoden kräver {staff[0]} av personalen)" if staff[0] else "")
-            + ".",
-            "Ta fram en tidsplan och bestäm hur resultatet ska tas om hand.",
-        ],
-        recruit
-        or [
-            "Bjud in brett och tydligt: vad frågan gäller, vad deltagarna kan påverka och vad som händer sedan."
-        ],
-        ([f"Samla idéer brett med {broad.title.lower()} innan det fördjupade samtalet."] if broad else [])
-        + [f"Genomför {main.title.lower()} enligt metodkortet."],
-        ["Sammanställ resultatet öppet och låt deltagarna se sammanställningen."],
-        ["Lämna resultatet till beslutsfattarna, som tar ställning och motiverar sina beslut."],
-        [
-            "Återkoppla till deltagarna och alla invånare: vad blev det, vad blev det inte och varför.",
-            "Utvärdera processen.",
-        ],
-    ]
-    acts_en = [
-        [
-            "Anchor the purpose and what can be influenced with decision-makers; get a written mandate.",
-            "Appoint a responsible project lead"
-            + (f" (the method takes {staff[1]} from staff)" if staff[1] else "")
-            + ".",
-            "Draw up a timeline and decide how the result will be handled.",
-        ],
-        recruit
-        or [
-            "Invite widely and clearly: what it is about, what participants can influence and what happens next."
-        ],
-        ([f"Collect ideas broadly with {broad.title} before the in-depth deliberation."] if broad else [])
-        + [f"Run the {main.title} as the method card describes."],
-        ["Compile the result openly and let participants see the summary."],
-        ["Hand the result to decision-makers, who respond and explain their decisions."],
-        [
-            "Report back to participants and all residents: what was done, what was not, and why.",
-            "Evaluate the process.",
-        ],
-    ]
-    phases = [
-        PlanPhase(
-            name=(names_sv if sv else names_en)[i],
-            weeks=round(total * share[i], 1),
-            activities=tuple((acts_sv if sv else acts_en)[i]),
-        )
-        for i in range(6)
-    ]
-    return phases, used

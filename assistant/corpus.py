@@ -115,6 +115,8 @@ class DocumentModel(_Strict):
     source: str = "metodguiden"
     attribution: str = ""  # credit line required by the licence of imported text
     imported: dt.date | None = None  # set by the importers (assistant/importers/)
+    # What the answer side asks this document for (assistant/data/sections.toml); kept with the attributes.
+    role: str = Field(default="", pattern=r"^([a-z][a-z-]*)?$")
 
 
 EnglishLine = Annotated[str, Field(min_length=3)]
@@ -306,7 +308,7 @@ def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[P
         problems += _check_sections(shown, body, body_line, CASE_SECTIONS)
     if problems:
         return None, problems
-    base = set(DocumentModel.model_fields)
+    base = set(DocumentModel.model_fields) - {"role"}
     attributes: dict[str, Any] = {
         k: (v.model_dump() if isinstance(v, BaseModel) else v)
         for k, v in parsed.model_dump().items()

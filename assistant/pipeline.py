@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from assistant.advisor import (
-    MethodCard,
-    clarifying_question,
-    plan_process,
-    rank_methods,
-    relevance_from_ranks,
-)
-from assistant.compose import AdviceContext, Composer, Generator
+from assistant.advisor import MethodCard, clarifying_question, rank_methods, relevance_from_ranks
+from assistant.answer.context import AdviceContext, phase_of
+from assistant.answer.generator import Composer, Generator
 from assistant.config import RetrievalMode, Settings
 from assistant.context_profile import parse_profile, profile_from_conversation
 from assistant.corpus import LoadReport, load_corpus
 from assistant.embeddings import Embedder, Role, make_embedder
 from assistant.index import BuildResult, OpenIndex, Progress, build_index, open_index, read_manifest
+from assistant.plan import plan_process
 from assistant.retrieval import DenseRetriever, KeywordRetriever, make_retriever
-from assistant.types import Answer, Chunk, ContextProfile, Filters, Lang, PlanPhase, ScoredChunk
+from assistant.types import Answer, Chunk, ContextProfile, Filters, Intent, Lang, PlanPhase, ScoredChunk
 from assistant.understanding import (
     clean_question,
     detect_intent,
@@ -64,7 +60,7 @@ def index_corpus(
 def make_generator(settings: Settings) -> Generator:
     """The answer backend the settings choose: the embedded composer, or an OpenAI-compatible LLM."""
     if settings.generator == "llm":
-        from assistant.llm import LLMGenerator
+        from assistant.answer.llm import LLMGenerator
 
         return LLMGenerator(settings)
     return Composer()
@@ -116,6 +112,12 @@ class Assistant:
         rows = [d for d in index.documents if d.get("kind") == "method"]
         self.cards = {d["id"]: MethodCard.from_row(d) for d in rows if "cost_sek" in d.get("attributes", {})}
         self.catalog = [method_names(d["id"], d["title"], d.get("aliases", [])) for d in rows]
+        # The answer side asks for documents by role ('process-design'), never by id.
+        self.roles = {
+            str(d["attributes"]["role"]): str(d["id"])
+            for d in index.documents
+            if d.get("attributes", {}).get("role")
+        }
         self._by_section: dict[tuple[str, str], Chunk] = {}
         self._first: dict[str, Chunk] = {}
         for chunk in index.chunks.values():
@@ -206,18 +208,17 @@ class Assistant:
                 intent = earlier
         return text, language, intent, profile, methods
 
-    def ask(
+    def advise(
         self, question: str, history: Sequence[Turn] = (), profile: ContextProfile | None = None
-    ) -> Answer:
-        """Answer a question in its conversation, citing the chunks it used; `profile` overrides the parsed one."""
+    ) -> AdviceContext:
+        """Everything found out about a question in its conversation: what a generator writes from."""
         injected = has_injection(question)
         text, language, intent, profile, methods = self.understand(question, history, profile)
         notes = (
             ("Frågan innehöll instruktioner till assistenten; de påverkar inte svaret.",) if injected else ()
         )
         if intent == "out_of_scope":
-            ctx = AdviceContext(text, language, intent, profile, notes=notes)
-            return self.generator.generate(ctx)
+            return AdviceContext(text, language, cast(Intent, intent), profile, notes=notes)
         self.refresh()
         retriever = make_retriever(self.settings.retrieval_mode, self.index, self.embedder)
         passages = retriever.retrieve(text, self.settings.top_k)
@@ -231,10 +232,10 @@ class Assistant:
         if intent == "process_planning":
             chosen = [f for f in fits if f.card.id in methods] or fits
             plan, plan_methods = plan_process(chosen, profile, language, self.cards)
-        ctx = AdviceContext(
+        return AdviceContext(
             question=text,
             language=language,
-            intent=intent,
+            intent=cast(Intent, intent),
             profile=profile,
             passages=tuple(passages),
             fits=tuple(fits),
@@ -245,8 +246,25 @@ class Assistant:
             plan=tuple(plan),
             plan_methods=tuple(plan_methods),
             notes=notes,
+            roles=self.roles,
+            phase=phase_of(text) if intent == "process_planning" else None,
+            preconditions=("nothing_to_influence",) if profile.nothing_to_influence else (),
         )
-        return self.generator.generate(ctx)
+
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), profile: ContextProfile | None = None
+    ) -> Answer:
+        """Answer a question in its conversation, citing the chunks it used; `profile` overrides the parsed one."""
+        return self.generator.generate(self.advise(question, history, profile))
+
+    def ask_stream(
+        self, question: str, history: Sequence[Turn] = (), profile: ContextProfile | None = None
+    ) -> Iterator[str | Answer]:
+        """Like `ask`, streamed: the generator's text deltas (none from the composer), then the final Answer.
+
+        See `assistant.answer.generator` for the contract; `self.generator.streams` says whether deltas come.
+        """
+        yield from self.generator.stream(self.advise(question, history, profile))
 
     def stats(self) -> dict[str, Any]:
         """What the open index holds."""

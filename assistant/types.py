@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
 Kind = Literal["method", "course", "principle", "case"]
 Lang = Literal["sv", "en"]
 
@@ -181,18 +183,21 @@ class ContextProfile:
         )
 
 
-@dataclass(frozen=True)
-class PlanPhase:
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class PlanPhase(_Frozen):
     """One phase of a process plan."""
 
     name: str
     weeks: float
     activities: tuple[str, ...]
     citation: int | None = None
+    key: str = ""  # the template's phase key ('mandate', 'invitation' …), see assistant/data/plan.toml
 
 
-@dataclass(frozen=True)
-class Citation:
+class Citation(_Frozen):
     """A numbered reference from answer text to a retrieved chunk."""
 
     n: int
@@ -205,8 +210,7 @@ class Citation:
     licence: str = ""
 
 
-@dataclass(frozen=True)
-class MethodFit:
+class MethodFit(_Frozen):
     """A recommended method with its fit score and the reasons behind it."""
 
     id: str
@@ -215,50 +219,25 @@ class MethodFit:
     reasons: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What the assistant returns for one question."""
+class Answer(_Frozen):
+    """What the assistant returns for one question; its JSON is the `ask --json` and `/ask` contract."""
 
-    text: str
+    text: str = Field(serialization_alias="answer", validation_alias=AliasChoices("text", "answer"))
     language: Lang
+    intent: Intent = "general"
     citations: tuple[Citation, ...] = ()
     recommended_methods: tuple[MethodFit, ...] = ()
     abstained: bool = False
     clarifying_question: str | None = None
-    intent: str = "general"
     profile: ContextProfile = ContextProfile()
     plan: tuple[PlanPhase, ...] = ()
     notes: tuple[str, ...] = ()  # diagnostics, e.g. citations the LLM invented and that were removed
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` contract read by the UI and the evaluation harness."""
-        return {
-            "answer": self.text,
-            "language": self.language,
-            "intent": self.intent,
-            "citations": [
-                {
-                    "n": c.n,
-                    "chunk_id": c.chunk_id,
-                    "doc_id": c.doc_id,
-                    "title": c.title,
-                    "section": c.section,
-                    "url": c.url,
-                    "quote": c.quote,
-                    "licence": c.licence,
-                }
-                for c in self.citations
-            ],
-            "recommended_methods": [
-                {"id": m.id, "title": m.title, "score": m.score, "reasons": list(m.reasons)}
-                for m in self.recommended_methods
-            ],
-            "abstained": self.abstained,
-            "clarifying_question": self.clarifying_question,
-            "profile": self.profile.to_json(),
-            "plan": [
-                {"name": p.name, "weeks": p.weeks, "activities": list(p.activities), "citation": p.citation}
-                for p in self.plan
-            ],
-            "notes": list(self.notes),
-        }
+        return self.model_dump(mode="json", by_alias=True)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        """Inverse of to_json."""
+        return cls.model_validate(data)

@@ -10,11 +10,11 @@ from assistant.advisor import (
     MethodCard,
     Reason,
     clarifying_question,
-    plan_process,
     rank_methods,
     relevance_from_ranks,
     score_card,
 )
+from assistant.plan import plan_process
 from assistant.types import ContextProfile
 
 ASSEMBLY = MethodCard(
@@ -418,3 +418,23 @@ def test_sortition_method_without_a_broad_card_available_plans_alone() -> None:
 
 def test_plan_of_nothing_is_empty() -> None:
     assert plan_process([], ContextProfile(), "sv", CARDS) == ([], [])
+
+
+# --- the low end of a span (issue 12.6) -------------------------------------------------------------
+
+
+def test_a_resource_at_the_low_end_of_the_span_says_so_and_what_that_means() -> None:
+    card = dataclasses.replace(
+        YOUTH_BUDGET, cost_sek=(100_000, 500_000), duration_weeks=(17.4, 52.0), staff_effort="hog"
+    )
+    fit = score_card(card, ContextProfile(budget_sek=200_000, time_weeks=21.7))  # 200 000 kr, five months
+    assert not fit.hard_conflict
+    assert {"cost_sek", "duration_weeks"} <= _fields(fit.pros)  # enough – for a simple version
+    low = {r.field: r for r in fit.cons if r.field in ("cost_sek", "duration_weeks")}
+    assert "200 000 kr" in low["cost_sek"].sv and "enkel variant med färre träffar" in low["cost_sek"].sv
+    assert "SEK 200,000" in low["cost_sek"].en and "simple version" in low["cost_sek"].en
+    assert "5 månader" in low["duration_weeks"].sv and "färre träffar" in low["duration_weeks"].sv
+    assert "staff_effort" in _fields(fit.cons)  # high staff effort even for the simple version
+    middle = score_card(card, ContextProfile(budget_sek=350_000, time_weeks=40.0))
+    assert not {"cost_sek", "duration_weeks", "staff_effort"} & _fields(middle.cons)
+    assert middle.raw > fit.raw

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.compose import QUOTE_CHARS, Citations, first_sentences, focus_item, quote_for, step_focus
+from assistant.answer.citations import QUOTE_CHARS, Citations, quote_for
+from assistant.answer.context import phase_of
+from assistant.answer.renderers.process import focus_item
+from assistant.answer.text import first_sentences
 from assistant.types import Chunk, ScoredChunk
 from evals.metrics import SUPPORT_THRESHOLD, lexical_support
 
@@ -76,7 +79,8 @@ def test_a_reused_citation_quotes_for_every_sentence_that_cites_it() -> None:
     ],
 )
 def test_a_question_about_one_step_finds_that_step(question: str, step: str | None) -> None:
-    focus = step_focus(question)
+    phase = phase_of(question)
+    focus = phase.card_words if phase else None
     item = focus_item(STEPS, focus) if focus else None
     assert step in item if item and step else item is step
 

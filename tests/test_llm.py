@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from assistant.compose import AdviceContext, Composer
+from assistant.answer.context import AdviceContext
+from assistant.answer.generator import Composer
+from assistant.answer.llm import LLMGenerator, budget_sources, validate_citations
 from assistant.config import Settings
-from assistant.llm import LLMGenerator, budget_sources, validate_citations
-from assistant.types import Chunk, ContextProfile, ScoredChunk
+from assistant.types import Answer, Chunk, ContextProfile, Intent, ScoredChunk
 
 # --- the scripted server ----------------------------------------------------------------------------
 
@@ -141,7 +142,7 @@ def _scored(i: int, doc: str, title: str, section: str, text: str) -> ScoredChun
 
 def _ctx(
     question: str = "Vad är ett medborgarråd?",
-    intent: str = "general",
+    intent: Intent = "general",
     passages: tuple[ScoredChunk, ...] = (),
 ) -> AdviceContext:
     passages = passages or tuple(_scored(i, *p) for i, p in enumerate(PASSAGES))
@@ -193,7 +194,38 @@ def test_stream_yields_the_deltas_in_order(
 ) -> None:
     url, script = server
     script.pieces = ["Ett ", "medborgarråd ", "[1]."]
-    assert "".join(LLMGenerator(make_settings(url)).stream(_ctx())) == "Ett medborgarråd [1]."
+    assert "".join(LLMGenerator(make_settings(url)).deltas(_ctx())) == "Ett medborgarråd [1]."
+
+
+def test_stream_yields_the_model_deltas_then_the_checked_answer(
+    server: tuple[str, Script], make_settings: Callable[..., Settings]
+) -> None:
+    url, script = server
+    script.pieces = ["Ett ", "medborgarråd ", "[1] [9]."]
+    generator = LLMGenerator(make_settings(url))
+    parts = list(generator.stream(_ctx()))
+    assert generator.streams
+    assert parts[:-1] == ["Ett ", "medborgarråd ", "[1] [9]."]  # the model's own deltas, as written
+    final = parts[-1]
+    assert isinstance(final, Answer) and final.text == "Ett medborgarråd [1]."  # checked: [9] removed
+    assert final.notes and final.citations
+
+
+def test_stream_from_a_failing_server_yields_only_the_composed_answer(
+    server: tuple[str, Script], make_settings: Callable[..., Settings]
+) -> None:
+    url, script = server
+    script.status = 500
+    parts = list(LLMGenerator(make_settings(url)).stream(_ctx()))
+    assert len(parts) == 1 and isinstance(parts[0], Answer)
+    assert parts[0].text == Composer().generate(_ctx()).text
+    assert "kompositören" in parts[0].notes[-1]
+
+
+def test_the_composer_streams_its_finished_answer_at_once() -> None:
+    composer = Composer()
+    assert not composer.streams
+    assert list(composer.stream(_ctx())) == [composer.generate(_ctx())]
 
 
 def test_invalid_markers_are_removed_and_reported(

@@ -11,12 +11,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from assistant.compose import AdviceContext
+from assistant.answer.context import AdviceContext
 from assistant.embeddings import Embedder, Role
 from assistant.errors import BackendError
 from assistant.pipeline import Assistant, Turn
@@ -46,7 +45,7 @@ class StreamingLLM:
     """Wraps the LLM generator so that the UI receives the model's text deltas while it writes."""
 
     def __init__(self, inner: Any) -> None:
-        self.inner = inner  # assistant.llm.LLMGenerator
+        self.inner = inner  # assistant.answer.llm.LLMGenerator
         self._local = threading.local()
 
     @contextmanager
@@ -67,12 +66,13 @@ class StreamingLLM:
         sources, _ = self.inner.prepare(ctx)
         raw: list[str] = []
         try:
-            for delta in self.inner.stream(ctx):
+            for delta in self.inner.deltas(ctx):
                 raw.append(delta)
                 sink(delta)
         except BackendError as exc:
             fallback: Answer = self.inner.fallback.generate(ctx)
-            return replace(fallback, notes=(*fallback.notes, f"{exc.message} Svaret skrevs av kompositören."))
+            notes = (*fallback.notes, f"{exc.message} Svaret skrevs av kompositören.")
+            return fallback.model_copy(update={"notes": notes})
         final: Answer = self.inner.finish(ctx, "".join(raw), sources)
         return final
 
@@ -81,10 +81,10 @@ def prepare_assistant(assistant: Assistant) -> Assistant:
     """Wire an assistant for the UI: serialised model calls and streamed LLM deltas (idempotent)."""
     if not isinstance(assistant.embedder.inner, LockedEmbedder):
         assistant.embedder.inner = LockedEmbedder(assistant.embedder.inner)
-    from assistant.llm import LLMGenerator
+    from assistant.answer.llm import LLMGenerator
 
     if isinstance(assistant.generator, LLMGenerator):
-        assistant.generator = StreamingLLM(assistant.generator)
+        assistant.generator = StreamingLLM(assistant.generator)  # type: ignore[assignment]
     return assistant
 
 

@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from assistant.compose import AdviceContext, Citations, Composer, Generator, _method_fit
+from assistant.answer.citations import Citations
+from assistant.answer.context import AdviceContext
+from assistant.answer.generator import Composer, Generator, method_fit
 from assistant.config import Settings
 from assistant.errors import BackendError
 from assistant.types import Answer, ScoredChunk
@@ -81,10 +83,9 @@ def gather_sources(ctx: AdviceContext) -> list[ScoredChunk]:
 
     ids = list(ctx.methods) + [f.card.id for f in ctx.fits if not f.hard_conflict][:3]
     for mid in dict.fromkeys(ids):
-        if ctx.find is not None:
-            add(ctx.find(mid, "Sammanfattning"))
-            add(ctx.find(mid, "Nyckeluppgifter"))
-            add(ctx.find(mid, ctx.question))
+        add(ctx.card_passage(mid, "summary"))
+        add(ctx.card_passage(mid, "key_facts"))
+        add(ctx.search(mid, ctx.question))
     for sc in ctx.passages:
         add(sc)
     return out
@@ -117,7 +118,12 @@ def build_messages(ctx: AdviceContext, sources: Sequence[ScoredChunk]) -> list[d
 
 
 class LLMGenerator:
-    """Answers through an OpenAI-compatible endpoint; the composer is the fallback."""
+    """Answers through an OpenAI-compatible endpoint; the composer is the fallback.
+
+    `stream` yields the model's own text deltas as they arrive, then the checked final Answer.
+    """
+
+    streams = True
 
     def __init__(self, settings: Settings, fallback: Generator | None = None) -> None:
         self.settings = settings
@@ -146,7 +152,7 @@ class LLMGenerator:
         )
         return sources, build_messages(ctx, sources)
 
-    def stream(self, ctx: AdviceContext) -> Iterator[str]:
+    def deltas(self, ctx: AdviceContext) -> Iterator[str]:
         """Text deltas as the model writes them; raises BackendError when the endpoint fails."""
         _, messages = self.prepare(ctx)
         try:
@@ -169,7 +175,7 @@ class LLMGenerator:
         if not cited:
             fallback = self.fallback.generate(ctx)
             notes.append("LLM-svaret saknade giltiga källhänvisningar; svaret skrevs av kompositören.")
-            return Answer(**{**fallback.__dict__, "notes": tuple(notes)})
+            return fallback.model_copy(update={"notes": tuple(notes)})
         book = Citations()
         mapping = {n: book.cite(sources[n - 1]).strip() for n in cited}
         text = re.sub(r"\[(\d+)\]", lambda m: mapping.get(int(m.group(1)), m.group(0)), text)
@@ -178,7 +184,7 @@ class LLMGenerator:
             text=text,
             language=ctx.language,
             citations=tuple(book.items),
-            recommended_methods=tuple(_method_fit(f, ctx.language) for f in good),
+            recommended_methods=tuple(method_fit(f, ctx.language) for f in good),
             clarifying_question=ctx.clarifying_question,
             intent=ctx.intent,
             profile=ctx.profile,
@@ -186,19 +192,29 @@ class LLMGenerator:
             notes=tuple(notes),
         )
 
+    def _fallback(self, ctx: AdviceContext, exc: BackendError) -> Answer:
+        answer = self.fallback.generate(ctx)
+        return answer.model_copy(
+            update={"notes": (*answer.notes, f"{exc.message} Svaret skrevs av kompositören.")}
+        )
+
+    def stream(self, ctx: AdviceContext) -> Iterator[str | Answer]:
+        """The model's deltas as it writes, then the final Answer; out-of-scope and failures go to the composer."""
+        if ctx.intent == "out_of_scope":
+            yield self.fallback.generate(ctx)
+            return
+        sources, _ = self.prepare(ctx)
+        raw: list[str] = []
+        try:
+            for delta in self.deltas(ctx):
+                raw.append(delta)
+                yield delta
+        except BackendError as exc:
+            yield self._fallback(ctx, exc)
+            return
+        yield self.finish(ctx, "".join(raw), sources)
+
     def generate(self, ctx: AdviceContext) -> Answer:
         """The whole answer; out-of-scope questions and endpoint failures go to the composer."""
-        if ctx.intent == "out_of_scope":
-            return self.fallback.generate(ctx)
-        sources, _ = self.prepare(ctx)
-        try:
-            raw = "".join(self.stream(ctx))
-        except BackendError as exc:
-            answer = self.fallback.generate(ctx)
-            return Answer(
-                **{
-                    **answer.__dict__,
-                    "notes": (*answer.notes, f"{exc.message} Svaret skrevs av kompositören."),
-                }
-            )
-        return self.finish(ctx, raw, sources)
+        final = [part for part in self.stream(ctx) if isinstance(part, Answer)]
+        return final[-1]

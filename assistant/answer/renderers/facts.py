@@ -1,0 +1,45 @@
+"""A factual question about named methods: what the cards say, with the key facts when cost or time is asked."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer.citations import Citations
+from assistant.answer.context import AdviceContext
+from assistant.answer.renderers.base import Rendered
+from assistant.answer.text import first_sentences, say, short_title
+
+# Key-facts lines a cost or time question wants, and the words that ask for them.
+_ASKS_RESOURCES = re.compile(r"kost|pengar|tid|lång|cost|long|much|budget|resurs")
+_RESOURCE_LINES = re.compile(r"kostnad|tid från|deltagare")
+
+
+def render_facts(ctx: AdviceContext, cites: Citations) -> Rendered | None:
+    """Up to two named methods, each with the passage that best answers the question."""
+    lang = ctx.language
+    lines: list[str] = []
+    for mid in ctx.methods[:2]:
+        card = ctx.cards.get(mid)
+        best = ctx.search(mid, ctx.question)
+        if best is None:
+            continue
+        title = short_title(card.title) if card else best.chunk.title
+        english = lang == "en" and card is not None and bool(card.summary_en)
+        lines.append(say("facts.about_en" if english else "facts.about", lang, title=f"**{title}**"))
+        summary = ctx.card_passage(mid, "summary")
+        if english and card is not None and summary is not None:
+            lines.append(card.summary_en + cites.cite(summary))
+            if best.chunk.id != summary.chunk.id and best.chunk.section != summary.chunk.section:
+                quoted = first_sentences(best.chunk.text, 480)
+                lines.append(say("facts.card_adds", lang, sentence=quoted) + cites.cite(best))
+        else:
+            lines.append(first_sentences(best.chunk.text, 480) + cites.cite(best))
+        if _ASKS_RESOURCES.search(ctx.question.lower()):
+            facts = ctx.card_passage(mid, "key_facts")
+            if facts is not None and facts.chunk.id != best.chunk.id:
+                wanted = [s for s in facts.chunk.text.splitlines() if _RESOURCE_LINES.search(s.lower())]
+                if wanted:
+                    lines.append(" ".join(wanted) + cites.cite(facts))
+    if not lines:
+        return None
+    return Rendered(tuple(lines), tuple(f for f in ctx.fits if f.card.id in ctx.methods))

@@ -1,0 +1,43 @@
+"""Preconditions for a dialogue are missing: inform instead of consulting, cited to the course material.
+
+The reading states preconditions as keys (assistant/reading.py `Understanding.preconditions`):
+'already_decided' and 'nothing_to_influence' make the whole answer advice to inform; 'no_mandate'
+puts that advice first and keeps the rest of the answer, since a mandate can still be won.
+"""
+
+from __future__ import annotations
+
+from assistant.answer.citations import Citations
+from assistant.answer.context import AdviceContext
+from assistant.answer.renderers.base import Rendered
+from assistant.answer.text import say
+
+NOTHING_TO_INFLUENCE = frozenset({"already_decided", "nothing_to_influence"})
+
+
+def nothing_to_influence(ctx: AdviceContext) -> bool:
+    """True when the official has said the matter is decided or nothing can be influenced."""
+    return ctx.profile.nothing_to_influence or bool(NOTHING_TO_INFLUENCE & set(ctx.preconditions))
+
+
+def no_mandate(ctx: AdviceContext) -> bool:
+    """True when the official has said there is no mandate (no commitment from decision-makers)."""
+    return "no_mandate" in ctx.preconditions
+
+
+def render_inform(ctx: AdviceContext, cites: Citations) -> Rendered | None:
+    """Nothing can be influenced: inform, clearly and honestly, instead of inviting to a dialogue."""
+    lang = ctx.language
+    inform = ctx.passage("empty-dialogues.inform_instead")
+    frame = ctx.passage("empty-dialogues.frame_honestly") or inform
+    lines = (
+        say("inform.nothing", lang) + cites.cite(inform),
+        say("inform.nothing_more", lang) + cites.cite(frame),
+    )
+    return Rendered(lines)
+
+
+def mandate_first(ctx: AdviceContext, cites: Citations) -> str:
+    """The paragraph that puts getting a mandate (and informing meanwhile) before any dialogue."""
+    src = ctx.passage("empty-dialogues.make_real") or ctx.passage("empty-dialogues.inform_instead")
+    return say("inform.no_mandate", ctx.language) + cites.cite(src) if src is not None else ""
