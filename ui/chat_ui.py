@@ -379,7 +379,7 @@ class ChatTab:
         turn = turns[which]
         try:
             save_rating(
-                self.assistant.settings.feedback_path,
+                self.assistant.settings,  # the PostgreSQL URL or the SQLite file
                 str(turn["question"]),
                 dict(turn["answer"]),
                 rating,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
+from assistant.feedback import store_for
 from assistant.pipeline import Assistant
 from ui import render
 from ui.feedback import list_feedback
@@ -27,6 +28,7 @@ from ui.trainer_ops import (
 )
 
 log = logging.getLogger(__name__)
+GOLD_DIR = Path(__file__).resolve().parent.parent / "evals" / "gold"  # data only: ui does not import evals
 DISABLED = (
     "### Utbildarfliken är avstängd\n"
     "Ingen inloggning för utbildare är inställd. Administratören kan slå på fliken genom att ange "
@@ -327,7 +329,7 @@ class TrainerTab:
         if not ok:
             return render.notice_html("Logga in först.", "error")
         try:
-            rows = list_feedback(self.settings.feedback_path, only_bad=which == "bad")
+            rows = list_feedback(self.settings, only_bad=which == "bad")
         except AssistantError as exc:
             return render.notice_html(f"Omdömena kunde inte läsas: {exc.message}", "error")
         return feedback_html(rows)
@@ -338,11 +340,9 @@ class TrainerTab:
             return None, render.notice_html("Logga in först.", "error")
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path(tempfile.mkdtemp(prefix="metodguiden-gold-")) / f"guldkandidater-{stamp}.jsonl"
-        import evals
-
-        gold_dir = Path(evals.__file__).parent / "gold"
+        gold_dir = GOLD_DIR
         try:
-            n = export_candidates(self.settings.feedback_path, out, gold_dir)
+            n = export_candidates(store_for(self.settings), out, gold_dir)
         except AssistantError as exc:
             return None, render.notice_html(f"Exporten misslyckades: {exc.message}", "error")
         if n == 0:

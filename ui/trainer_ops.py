@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, CorpusError
+from assistant.feedback import FeedbackStore, open_store
 from assistant.pipeline import Assistant, index_corpus
 
 log = logging.getLogger(__name__)
@@ -313,11 +314,10 @@ def known_gold_questions(gold_dir: Path) -> list[str]:
     return out
 
 
-def export_candidates(feedback_db: Path, out_path: Path, gold_dir: Path) -> int:
+def export_candidates(store: FeedbackStore | Path, out_path: Path, gold_dir: Path) -> int:
     """Write thumbs-down answers as candidate gold cases (JSONL); returns how many."""
-    from evals.feedback import bad_answers, candidates, write_candidates
+    from assistant.feedback_candidates import candidates, write_candidates
 
-    if not feedback_db.exists():
-        return write_candidates(out_path, [])
-    items = candidates(bad_answers(feedback_db), known_gold_questions(gold_dir))
+    store = store if isinstance(store, FeedbackStore) else open_store(store)
+    items = candidates(store.rows(only_bad=True), known_gold_questions(gold_dir))
     return write_candidates(out_path, items)
