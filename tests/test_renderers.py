@@ -28,6 +28,7 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
             "Typisk tid från planering till återkoppling: 4 månader till 12 månader.\n"
             "Arbetsinsats för kommunens personal: hög.",
         ),
+        ("När passar det", "- När frågan är svår och kräver avvägningar mellan värderingar."),
         (
             "Så går det till",
             "1. **Mandat.** Nämnden beslutar om uppdraget.\n"
@@ -111,6 +112,7 @@ RAD = MethodCard(
     cost_sek=(100_000, 500_000),
     staff_effort="hog",
     summary_en="A citizens' assembly is a randomly selected group of residents who deliberate.",
+    fits_en=("When the issue is hard and calls for trade-offs between values.",),
 )
 ENKAT = MethodCard(
     id="enkat",
@@ -218,6 +220,16 @@ def test_facts_about_cost_quote_the_key_facts_line() -> None:
     assert "Typisk kostnad: 100 000 kr till 500 000 kr" in answer.text
     assert {c.doc_id for c in answer.citations} == {"rad"}
     assert [m.id for m in answer.recommended_methods] == ["rad"]
+
+
+def test_english_facts_quote_the_cards_english_fields() -> None:
+    answer = Composer().generate(
+        ctx("When does it fit for svår avvägningar?", "factual", lang="en", methods=("rad",))
+    )
+    cited_markers_resolve(answer)
+    assert RAD.summary_en in answer.text and "- " + RAD.fits_en[0] in answer.text
+    assert "Swedish" not in answer.text
+    assert {c.section for c in answer.citations} == {"Sammanfattning", "När passar det"}
 
 
 def test_compare_tabulates_both_methods_with_cost_in_kronor() -> None:

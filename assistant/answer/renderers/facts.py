@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant.answer.citations import Citations
-from assistant.answer.context import AdviceContext
+from assistant.answer.context import AdviceContext, heading
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.text import first_sentences, say, short_title
 
@@ -29,7 +29,15 @@ def render_facts(ctx: AdviceContext, cites: Citations) -> Rendered | None:
         summary = ctx.card_passage(mid, "summary")
         if english and card is not None and summary is not None:
             lines.append(card.summary_en + cites.cite(summary))
-            if best.chunk.id != summary.chunk.id and best.chunk.section != summary.chunk.section:
+            # 'When does it fit?' is answered from the card's English bullets, cited to the Swedish section.
+            bullets = {
+                heading("kind.method", "fits"): card.fits_en,
+                heading("kind.method", "not_fits"): card.not_fits_en,
+            }
+            english_bullets = bullets.get(best.chunk.section, ())
+            if english_bullets:
+                lines.append("\n".join(f"- {b}" for b in english_bullets) + cites.cite(best))
+            elif best.chunk.id != summary.chunk.id and best.chunk.section != summary.chunk.section:
                 quoted = first_sentences(best.chunk.text, 480)
                 lines.append(say("facts.card_adds", lang, sentence=quoted) + cites.cite(best))
         else:
