@@ -1,7 +1,8 @@
 """The official's context, read from text: size, budget, time, target groups, purpose, influence, …
 
-Pure functions over real Swedish and English phrasings, with unit handling ("2 MSEK", "en halv miljon",
-"fyra månader", "40,000 residents"); later turns refine what earlier turns said.
+Numbers, money, durations, ages and counts are parsed here by rules, with unit handling ("2 MSEK",
+"en halv miljon", "fyra månader", "40,000 residents"); the named dimensions (purposes, target groups,
+scale …) by the lexicon's cues (assistant/lexicon/). Later turns refine what earlier turns said.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from assistant.lexicon import lexicon
 from assistant.types import ContextProfile
 
 # --- numbers -----------------------------------------------------------------------------------------
@@ -189,10 +191,6 @@ _UNIT_WEEKS = {
 _UNIT_RE = r"(dagar|dag|veckors|veckor|vecka|weeks|week|days|day|månaders|månader|månad|mån|months|month|års|år|years|year)"
 
 
-_AGE_CONTEXT = (
-    r"unga|ungdom|barn|elever|young|youth|children|kids|pupils|teen|åring|ålder|aged|\bages?\b|äldre|pensionär|"
-    r"senior|elderly|older|gamla|\bold\b"
-)
 _AGE_SPANS = (
     r"(\d{1,2})\s*[–\-]\s*(\d{1,2})\s*(?:år|years|yrs|-?åringar)(?![a-zåäö])",
     r"(?:mellan|between)\s+(\d{1,2})\s+(?:och|and)\s+(\d{1,2})\s*(?:år|years)(?![a-zåäö])",
@@ -211,14 +209,14 @@ def _age_match(t: str) -> tuple[int, int, int, int] | None:
         m = None  # 'de är 10–12' needs its 'år' to be an age: 'de är 2–3 stycken' is not
     if m and 0 < int(m.group(1)) < int(m.group(2)) <= 99:
         return int(m.group(1)), int(m.group(2)), m.start(), m.end()
-    if re.search(_AGE_CONTEXT, t):
+    if lexicon().pattern("age_context").search(t):
         # Without an age word, '1–2 år' is a duration, not an age.
         for pattern in _AGE_SPANS:
             m = re.search(pattern, t)
             if m and 0 < int(m.group(1)) < int(m.group(2)) <= 99:
                 return int(m.group(1)), int(m.group(2)), m.start(), m.end()
     m = re.search(r"(\d{1,2})\s*[–\-]\s*(\d{1,2})\b", t)
-    if m and re.search(r"unga|ungdom|barn|elever|young|youth|children|åring", t):
+    if m and lexicon().pattern("young_context").search(t):
         lo, hi = int(m.group(1)), int(m.group(2))
         if 0 < lo < hi <= 30:
             return lo, hi, m.start(), m.end()
@@ -276,95 +274,26 @@ def parse_time_weeks(text: str) -> float | None:
     return None
 
 
-# --- keyword dimensions --------------------------------------------------------------------------------
-
-_TARGETS: dict[str, str] = {
-    "unga": r"\bungas?\b|ungdom|tonåring|gymnasie|högstadie|young people|youth|teenager|young adults|\bunga vuxna",
-    "barn": r"\bbarns?\b|barnen|förskol|lågstadie|mellanstadie|children|\bkids\b|pupils",
-    "aldre": r"(?<!och )(?<!eller )äldre(?! än)|pensionär|senior|elderly|older people|older residents",
-    "nyanlanda": r"nyanländ|migrant|invandrar|utrikes födda|flykting|newcomer|new arrivals|immigrant|refugee",
-    "minoriteter": r"minoritet|samer\b|romer\b|minorit",
-    "funktionsnedsattning": r"funktionsnedsätt|funktionshind|disabilit|disabled",
-    "foretagare": r"företagare|näringsliv|handlare|business owner|businesses|entrepreneur|local business",
-    "foreningar": r"förening|civilsamhälle|idéburna|organisationer|associations|civil society|ngo|voluntary",
-    "boende": r"hyresgäst|boende i|de boende|grannar|tenants|neighbours|neighbors",
-    "brukare": r"brukare|patienter|användare av|service users|patients",
-    "underrepresenterade": r"sällan hörs|sällan deltar|inte brukar delta|nå fler|bortom de vanliga|samma personer|"
-    r"underrepresent|svåra att nå|hard to reach|seldom heard|usual voices|same people|beyond the usual|"
-    r"fler röster|nya målgrupper|utanför",
-    "alla": r"alla invånare|hela befolkningen|alla kommuninvånare|all residents|everyone in|representativ|"
-    r"speglar befolkningen|representative",
-}
-_PURPOSES: dict[str, str] = {
-    "ideer": r"idé(?!bur)|ideer|förslag från|samla in förslag|nya förslag|ideas|suggestions|brainstorm|proposals from",
-    "prioritering": r"prioriter|välja mellan|rangordna|priorit|choose between|\brank",
-    "rekommendationer": r"rekommendation|råd till politik|genomarbeta\w* förslag|recommendation|advice to",
-    "beslut": r"besluta själva|själva (?:få )?(?:bestämma|besluta)|får? (?:besluta|bestämma)|bestämma (?:över|hur)|besluta (?:om|hur) (?:pengar|hur)|fördela (?:en del av )?(?:pengar|budget)|rösta om|"
-    r"(?:residents|citizens|people|they|participants) (?:can |should |will |get to |to )?decide|"
-    r"decide (?:for )?themselves|allocate|vote on|binding|avgöra\b",
-    "synpunkter": r"synpunkt|tycka till|remiss|feedback on|comments on|reaktioner på|förslag till detaljplan|"
-    r"synpunkter på",
-    "kartlaggning": r"behov|erfarenhet|förstå hur|lägesbild|kartlägg|upplev|(?:their|residents'?|people's|local|the) needs|needs of|needs and|experiences|understand how|trygg",
-    "visioner": r"vision|framtidsbild|framtid|långsiktig|future|long-term",
-    "relationer": r"tillit|förtroende|relation|samverkan|trust|relationship",
-    "samskapande": r"utforma\b.{0,40}tillsammans|design\w* .{0,40}together|samskap|medskap|co-design|co-creat|gestalta|designa tillsammans",
-    "information": r"informera|inform\b|informing",
-}
-_NOTHING = (
-    r"inget (?:kan|går att) påverka|inte går att påverka|inget att påverka|"
-    r"redan (?:är )?(?:beslutat|bestämt|klart|fattat|fattats|tagits|avgjort)|beslutet är (?:redan )?(?:fattat|taget)|"
-    r"kan inte påverka|ingenting kan påverkas|inget utrymme|already (?:been )?decided|nothing can be (?:influenced|changed)|"
-    r"no room to influence|cannot influence|decision is final|inte kan påverka|"
-    r"decision (?:has|had|was) already been (?:made|taken)|decision is already made"
-)
-_COMMIT_YES = (
-    r"politikerna har lovat|har lovat att|åtagit sig|ställer sig bakom|lovat att svara|har mandat|tydligt mandat|"
-    r"committed to respond|have committed|councillors have agreed|council has agreed|politiskt beslut finns|"
-    r"har beslutat att genomföra"
-)
-_COMMIT_NO = (
-    r"inget mandat|saknar mandat|politikerna är inte med|ingen politisk förankring|inte förankrat|inte lovat|"
-    r"no mandate|not committed|haven't committed|no political support|without political backing"
-)
-_CONFLICT_HIGH = (
-    r"(?<!mål)konflikt|polariser|infekterad|kontroversiell|het fråga|starka känslor|motsättning|protester|upprörd|"
-    r"splittra|splittrat|djupt oeniga|står långt ifrån varandra|\barga?\b|ilska|"
-    r"controvers|polaris|conflict|heated|divisive|angry|\bsplit\b|deeply divided"
-)
-_CONFLICT_LOW = r"ingen konflikt|inga konflikter|utan konflikt|inte kontroversiell|okontroversiell|no conflict|not controversial"
-_COMPLEX_HIGH = (
-    r"komplex|svår fråga|många intressen|målkonflikt|avvägning|complex|wicked|trade-off|svåra avvägningar"
-)
-_COMPLEX_LOW = r"enkel fråga|okomplicerad|simple question|straightforward"
-_SCALE: list[tuple[str, str]] = [
-    ("nationell", r"nationell|hela landet|national|nationwide"),
-    ("region", r"\bregion|länet|regional"),
-    (
-        "grannskap",
-        r"grannskap|kvarter|bostadsområde|närområde|neighbourhood|neighborhood|\bpark(?:en)?\b|lekplats|playground|torg",
-    ),
-    ("stadsdel", r"stadsdel|kommundel|\bort\b|tätort|\bbyn\b|district|suburb|village"),
-    (
-        "kommun",
-        r"hela kommunen|kommunövergripande|kommunens alla|municipality-wide|whole municipality|citywide|"
-        r"hela staden",
-    ),
-]
-_FORMAT: list[tuple[str, str]] = [
-    ("hybrid", r"hybrid"),
-    ("digitalt", r"digital|online|webb|på nätet|internet|zoom|teams"),
-    ("fysiskt", r"fysisk|på plats|in person|face-to-face|träffas"),
-]
+# --- dimensions read by the lexicon's cues ------------------------------------------------------------
 
 
-def _matches(table: dict[str, str], text: str) -> tuple[str, ...]:
-    return tuple(key for key, pattern in table.items() if re.search(pattern, text))
+# When a text names several levels, the wider one wins, except that 'hela kommunen' next to a park
+# or a district is about that park or district.
+_SCALE_FIRST = ("nationell", "region", "grannskap", "stadsdel", "kommun")
+
+
+def _first(dimension: str, text: str) -> str | None:
+    """The first value in lexicon order whose cues occur: for single-valued dimensions."""
+    found = lexicon().matches(dimension, text)
+    return found[0] if found else None
 
 
 def parse_profile(text: str) -> ContextProfile:
     """Everything one message says about the official's situation."""
     t = text.lower()
-    targets = list(_matches(_TARGETS, t))
+    lex = lexicon()
+    found = lex.matches("target_groups", t)
+    targets = [g for g in found if g != "alla"] + [g for g in found if g == "alla"]  # 'alla' says least
     ages = parse_ages(t)
     if ages and not ({"unga", "barn", "aldre"} & set(targets)):
         group = (
@@ -372,42 +301,27 @@ def parse_profile(text: str) -> ContextProfile:
         )
         if group:
             targets.append(group)
-    nothing = bool(re.search(_NOTHING, t))
-    influence: list[str] = []
-    if re.search(
-        r"invånarna (?:ska )?(?:få |får )?(?:bestämma|bestämmer|beslutar|besluta)|residents decide|bindande|binding",
-        t,
-    ):
-        influence.append("medbestammande")
-    if re.search(
-        r"verkligt inflytande|påverka beslutet|påverka utformningen|real influence|shape the decision", t
-    ):
-        influence.append("inflytande")
-    if re.search(r"tycka till|konsultation|consult", t):
-        influence.append("konsultation")
+    preconditions = set(lex.matches("preconditions", t))
     commitment: bool | None = None
-    if re.search(_COMMIT_NO, t):
+    if "no_mandate" in preconditions:
         commitment = False
-    elif re.search(_COMMIT_YES, t):
+    elif "mandate_given" in preconditions:
         commitment = True
-    conflict = "lag" if re.search(_CONFLICT_LOW, t) else "hog" if re.search(_CONFLICT_HIGH, t) else None
-    complexity = "hog" if re.search(_COMPLEX_HIGH, t) else "lag" if re.search(_COMPLEX_LOW, t) else None
-    scale = next((name for name, pattern in _SCALE if re.search(pattern, t)), None)
-    fmt = next((name for name, pattern in _FORMAT if re.search(pattern, t)), None)
+    # file order in the lexicon decides between values: 'ingen konflikt' (lag) before 'konflikt' (hog)
     return ContextProfile(
-        purposes=_matches(_PURPOSES, t),
-        influence=tuple(influence),
-        nothing_to_influence=nothing,
+        purposes=lex.matches("purposes", t),
+        influence=tuple(reversed(lex.matches("influence", t))),  # the strongest level stated first
+        nothing_to_influence=bool({"already_decided", "nothing_to_influence"} & preconditions),
         population=parse_population(t),
         budget_sek=parse_budget(t),
         time_weeks=parse_time_weeks(t),
         target_groups=tuple(targets),
         ages=ages,
         participants=parse_participants(t),
-        scale=scale,
-        complexity=complexity,
-        conflict=conflict,
-        format=fmt,
+        scale=next((s for s in _SCALE_FIRST if s in lex.matches("scale", t)), None),
+        complexity=_first("complexity", t),
+        conflict=_first("polarisation", t),
+        format=_first("formats", t),
         commitment=commitment,
     )
 

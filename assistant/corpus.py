@@ -9,43 +9,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from assistant import safe_yaml
+from assistant.lexicon import lexicon
 from assistant.types import Source, SourceDocument
 
-Level = Literal["lag", "medel", "hog"]
-Purpose = Literal[
-    "ideer",
-    "prioritering",
-    "rekommendationer",
-    "beslut",
-    "synpunkter",
-    "kartlaggning",
-    "visioner",
-    "relationer",
-    "samskapande",
-    "information",
-]
-Influence = Literal["information", "konsultation", "dialog", "inflytande", "medbestammande"]
-Recruitment = Literal["oppen", "slumpvis", "stratifierat", "riktad", "uppsokande", "representanter"]
-TargetGroup = Literal[
-    "alla",
-    "unga",
-    "barn",
-    "aldre",
-    "nyanlanda",
-    "minoriteter",
-    "funktionsnedsattning",
-    "foretagare",
-    "foreningar",
-    "boende",
-    "brukare",
-    "underrepresenterade",
-    "sakkunniga",
-]
-Scale = Literal["grannskap", "stadsdel", "kommun", "region", "nationell"]
-Format = Literal["fysiskt", "digitalt", "hybrid"]
+
+def _in(dimension: str) -> AfterValidator:
+    """A check that a text is one of the lexicon's values for a dimension (assistant/lexicon/)."""
+    allowed = lexicon().values(dimension)
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not a known {dimension} value; use one of: {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+Level = Annotated[str, _in("complexity")]  # lag / medel / hog, the same scale for every level field
+Purpose = Annotated[str, _in("purposes")]
+Influence = Annotated[str, _in("influence")]
+Recruitment = Annotated[str, _in("recruitment")]
+TargetGroup = Annotated[str, _in("target_groups")]
+Scale = Annotated[str, _in("scale")]
+Format = Annotated[str, _in("formats")]
 
 METHOD_SECTIONS: tuple[str, ...] = (
     "Vad är det",

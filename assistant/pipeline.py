@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -14,24 +14,15 @@ from assistant.advisor import MethodCard, clarifying_question, rank_methods, rel
 from assistant.answer.context import AdviceContext, phase_of
 from assistant.answer.generator import Composer, Generator
 from assistant.config import RetrievalMode, Settings
-from assistant.context_profile import parse_profile, profile_from_conversation
 from assistant.corpus import LoadReport, load_corpus
 from assistant.embeddings import Embedder, Role, make_embedder
 from assistant.index import BuildResult, OpenIndex, Progress, build_index, open_index, read_manifest
 from assistant.plan import plan_process
+from assistant.reading import Understanding, read_question, semantic_text
 from assistant.retrieval import DenseRetriever, KeywordRetriever, make_retriever
-from assistant.types import Answer, Chunk, ContextProfile, Filters, Intent, Lang, PlanPhase, ScoredChunk
-from assistant.understanding import (
-    clean_question,
-    detect_intent,
-    detect_language,
-    find_methods,
-    has_injection,
-    is_follow_up,
-    mentions_scope,
-    method_names,
-    strip_injection,
-)
+from assistant.semantic import SemanticReader, reader_dir, reads_meaning
+from assistant.types import Answer, Chunk, ContextProfile, Filters, PlanPhase, ScoredChunk
+from assistant.understanding import clean_question, method_names
 
 
 def _no_progress(step: str, done: int, total: int) -> None:
@@ -105,6 +96,7 @@ class Assistant:
         self.embedder = CachingEmbedder(embedder)
         self.generator: Generator = generator or Composer()
         self._lock = threading.Lock()
+        self._reader: SemanticReader | None = None
         self._load(index)
 
     def _load(self, index: OpenIndex) -> None:
@@ -180,75 +172,76 @@ class Assistant:
 
     def understand(
         self, question: str, history: Sequence[Turn] = (), profile: ContextProfile | None = None
-    ) -> tuple[str, Lang, str, ContextProfile, list[str]]:
-        """(clean text, language, intent, profile, method ids) for a question in its conversation."""
+    ) -> Understanding:
+        """What the question asks in its conversation; `profile` overrides the one read from the text.
+
+        The semantic reading uses the question's embedding, which retrieval reuses from the cache.
+        """
         full = clean_question(question, self.settings.max_question_chars)
-        language = detect_language(full)
-        text = strip_injection(full)  # instructions smuggled into the question change nothing
-        if profile is None:
-            profile = profile_from_conversation([t.content for t in history if t.role == "user"] + [text])
-        methods = find_methods(text, self.catalog)
-        if not methods and history and is_follow_up(text, methods):
-            for turn in reversed(history):
-                methods = find_methods(turn.content, self.catalog)[:3]
-                if methods:
-                    break
-        own = parse_profile(text)
-        continues = (
-            bool(history)
-            and (is_follow_up(text, ()) or own.known() > 0)
-            and any(mentions_scope(t.content) for t in history if t.role == "user")
-        )
-        intent = detect_intent(text, profile, methods, continues, own) if text else "out_of_scope"
-        if continues and intent == "general":
-            # 'De är 10–12 år.' after 'Vilken metod passar?' refines that question; it asks nothing new.
-            last = next(t.content for t in reversed(history) if t.role == "user")
-            earlier = detect_intent(last, parse_profile(last), find_methods(last, self.catalog))
-            if earlier in ("method_fit", "process_planning", "comparison"):
-                intent = earlier
-        return text, language, intent, profile, methods
+        reader = self.reader()
+        text = semantic_text(full)
+        reading = reader.read(self.embedder.embed([text], "query")[0]) if reader and text else None
+        earlier = [t.content for t in history if t.role == "user"]
+        return read_question(full, self.catalog, earlier, profile, reading)
+
+    def reader(self) -> SemanticReader | None:
+        """The semantic reader, fitted or loaded on first use; None for an embedder without meaning."""
+        if not reads_meaning(self.embedder):
+            return None
+        with self._lock:
+            if self._reader is None:
+                self._reader = SemanticReader.prepare(
+                    self.embedder.inner, reader_dir(self.settings.model_dir)
+                )
+            return self._reader
 
     def advise(
         self, question: str, history: Sequence[Turn] = (), profile: ContextProfile | None = None
     ) -> AdviceContext:
-        """Everything found out about a question in its conversation: what a generator writes from."""
-        injected = has_injection(question)
-        text, language, intent, profile, methods = self.understand(question, history, profile)
+        """Everything a generator needs for one question: the reading, passages, ranked methods, a plan."""
+        u = self.understand(question, history, profile)
         notes = (
-            ("Frågan innehöll instruktioner till assistenten; de påverkar inte svaret.",) if injected else ()
+            ("Frågan innehöll instruktioner till assistenten; de påverkar inte svaret.",)
+            if u.injected
+            else ()
         )
-        if intent == "out_of_scope":
-            return AdviceContext(text, language, cast(Intent, intent), profile, notes=notes)
+        inform = tuple(p for p in u.preconditions if p != "mandate_given")  # what calls for informing instead
+        if u.intent == "out_of_scope":
+            return AdviceContext(u.text, u.language, u.intent, u.profile, notes=notes)
         self.refresh()
         retriever = make_retriever(self.settings.retrieval_mode, self.index, self.embedder)
-        passages = retriever.retrieve(text, self.settings.top_k)
-        method_hits = retriever.retrieve(text, 30, Filters(kind="method"))
+        passages = retriever.retrieve(u.text, self.settings.top_k)
+        method_hits = retriever.retrieve(u.text, 30, Filters(kind="method"))
         relevance = relevance_from_ranks([h.chunk.doc_id for h in method_hits])
-        for mid in methods:
+        for mid in u.methods:
             relevance[mid] = max(relevance.get(mid, 0.0), 1.0)
-        fits = rank_methods(self.cards.values(), profile, relevance)
+        fits = rank_methods(self.cards.values(), u.profile, relevance)
+        phase = phase_of(u.text) if u.intent == "process_planning" else None
         plan: list[PlanPhase] = []
         plan_methods: list[str] = []
-        if intent == "process_planning":
-            chosen = [f for f in fits if f.card.id in methods] or fits
-            plan, plan_methods = plan_process(chosen, profile, language, self.cards)
+        # A phase question gets no plan of its own, unless the conversation is about a method: then its
+        # plan stays beside the answer (the plan view).
+        if u.intent == "process_planning" and (phase is None or u.methods):
+            chosen = [f for f in fits if f.card.id in u.methods] or fits
+            plan, plan_methods = plan_process(chosen, u.profile, u.language, self.cards)
         return AdviceContext(
-            question=text,
-            language=language,
-            intent=cast(Intent, intent),
-            profile=profile,
+            question=u.text,
+            language=u.language,
+            intent=u.intent,
+            profile=u.profile,
             passages=tuple(passages),
             fits=tuple(fits),
-            methods=tuple(methods),
+            methods=u.methods,
             cards=self.cards,
-            find=self._finder(text),
-            clarifying_question=clarifying_question(intent, profile, language),
+            find=self._finder(u.text),
+            clarifying_question=clarifying_question(u.intent, u.profile, u.language),
             plan=tuple(plan),
             plan_methods=tuple(plan_methods),
             notes=notes,
             roles=self.roles,
-            phase=phase_of(text) if intent == "process_planning" else None,
-            preconditions=("nothing_to_influence",) if profile.nothing_to_influence else (),
+            phase=phase,
+            preconditions=inform,
+            unsure=u.unsure,
         )
 
     def ask(

@@ -1,75 +1,34 @@
-"""Readable Swedish and English labels for the controlled vocabularies of the method cards."""
+"""Readable Swedish and English labels for the controlled vocabularies of the method cards (from the lexicon)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from assistant.lexicon import lexicon
 from assistant.types import Lang
 
-LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "purposes": {
-        "ideer": ("samla idéer och förslag", "collecting ideas and proposals"),
-        "prioritering": ("prioritera mellan alternativ", "prioritising between options"),
-        "rekommendationer": (
-            "ta fram genomarbetade rekommendationer",
-            "producing considered recommendations",
-        ),
-        "beslut": ("låta invånarna besluta", "letting residents decide"),
-        "synpunkter": ("få synpunkter på ett förslag", "getting feedback on a proposal"),
-        "kartlaggning": ("förstå behov och erfarenheter", "understanding needs and experiences"),
-        "visioner": ("ta fram framtidsbilder", "creating visions of the future"),
-        "relationer": ("bygga tillit och samverkan", "building trust and cooperation"),
-        "samskapande": ("utforma lösningar tillsammans", "co-designing solutions"),
-        "information": ("informera och förankra", "informing"),
-    },
-    "influence": {
-        "information": ("information", "inform"),
-        "konsultation": ("konsultation", "consult"),
-        "dialog": ("dialog", "involve"),
-        "inflytande": ("inflytande", "collaborate"),
-        "medbestammande": ("medbestämmande", "empower"),
-    },
-    "recruitment": {
-        "oppen": ("öppen inbjudan", "open invitation"),
-        "slumpvis": ("lottning", "random selection"),
-        "stratifierat": ("lottning med kvoter", "stratified random selection"),
-        "riktad": ("riktad inbjudan", "targeted invitation"),
-        "uppsokande": ("uppsökande", "outreach"),
-        "representanter": ("utsedda företrädare", "appointed representatives"),
-    },
-    "target_groups": {
-        "alla": ("alla invånare", "all residents"),
-        "unga": ("unga", "young people"),
-        "barn": ("barn", "children"),
-        "aldre": ("äldre", "older people"),
-        "nyanlanda": ("nyanlända", "newcomers"),
-        "minoriteter": ("minoriteter", "minorities"),
-        "funktionsnedsattning": ("personer med funktionsnedsättning", "people with disabilities"),
-        "foretagare": ("företagare", "business owners"),
-        "foreningar": ("föreningar", "associations"),
-        "boende": ("boende i ett område", "local residents"),
-        "brukare": ("brukare", "service users"),
-        "underrepresenterade": ("grupper som sällan hörs", "seldom-heard groups"),
-        "sakkunniga": ("sakkunniga", "experts"),
-    },
-    "scale": {
-        "grannskap": ("grannskap", "neighbourhood"),
-        "stadsdel": ("stadsdel", "district"),
-        "kommun": ("kommun", "municipality"),
-        "region": ("region", "region"),
-        "nationell": ("nationell nivå", "national level"),
-    },
-    "formats": {
-        "fysiskt": ("fysiska möten", "in person"),
-        "digitalt": ("digitalt", "online"),
-        "hybrid": ("hybrid", "hybrid"),
-    },
-    "level": {
-        "lag": ("låg", "low"),
-        "medel": ("medel", "medium"),
-        "hog": ("hög", "high"),
-    },
-}
+# The method cards' controlled vocabularies; their values and labels live in the lexicon (assistant/lexicon/).
+CARD_FIELDS: tuple[str, ...] = (
+    "purposes",
+    "influence",
+    "recruitment",
+    "target_groups",
+    "scale",
+    "formats",
+    "complexity",
+    "polarisation",
+    "staff_effort",
+)
+
+
+def _labels() -> dict[str, dict[str, tuple[str, str]]]:
+    lex = lexicon()
+    table = {name: {v.key: (v.sv, v.en) for v in lex.dimension(name).values} for name in CARD_FIELDS}
+    table["level"] = table["complexity"]  # low/medium/high, whatever it measures
+    return table
+
+
+LABELS: dict[str, dict[str, tuple[str, str]]] = _labels()
 
 
 def label(field: str, value: str, lang: Lang = "sv") -> str:

@@ -108,8 +108,7 @@ def resolve_profile(
     The official's edits are the fields where the form differs from the previous extraction; they
     are laid over what the new question and conversation say. Raises QuestionError for a bad question.
     """
-    _, _, _, parsed, _ = assistant.understand(question, history)
-    fresh = parsed.to_json()
+    fresh = assistant.understand(question, history).profile.to_json()
     edits = profile_edits(extracted, form)
     return (ContextProfile.from_json(apply_edits(fresh, edits)) if edits else None), fresh
 

@@ -1,10 +1,13 @@
 """Participedia's method vocabulary and how it maps onto ours.
 
 Values: participedia/api `api/helpers/shared-field-options.js`; English labels: its `locales/en.js`.
-A mapping entry is either a tuple of our values or a string saying why the value has no counterpart.
+A mapping entry is either a tuple of our values or a string saying why the value has no counterpart;
+our values are the lexicon's (assistant/lexicon/), checked when this module is imported.
 """
 
 from __future__ import annotations
+
+from assistant.lexicon import Lexicon, LexiconError, lexicon
 
 # CSV column → Participedia field; the multi-valued ones are spread over <name>_1.._3 in the export.
 SINGLE_FIELDS: tuple[str, ...] = (
@@ -341,3 +344,20 @@ SECTION_SLOTS: tuple[tuple[str, ...], ...] = (
     ("External Links",),
     ("Notes",),
 )
+
+
+def check_mapping(lex: Lexicon | None = None) -> None:
+    """Every value the mapping produces is one of the lexicon's; LexiconError names the first that is not."""
+    lex = lex or lexicon()
+    for field, (ours, table) in MAPPING.items():
+        allowed = lex.values(ours)
+        for theirs, mapped in table.items():
+            for value in mapped if isinstance(mapped, tuple) else ():
+                if value not in allowed:
+                    raise LexiconError(
+                        f"The Participedia mapping sends {field}={theirs!r} to {ours}={value!r}, "
+                        f"which the lexicon does not know; known: {', '.join(allowed)}."
+                    )
+
+
+check_mapping()  # a value renamed in the lexicon must break here, not in an import weeks later

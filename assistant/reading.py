@@ -1,0 +1,196 @@
+"""Reading a question in its conversation: the rules and the semantic reader combined into one
+`Understanding`.
+
+The rules (assistant/understanding.py, assistant/context_profile.py) read numbers, named methods and
+the lexicon's cues; the semantic reader (assistant/semantic.py) reads scope, intent, purposes, target
+groups, preconditions and conflict from the question's embedding. Evidence from the question itself
+wins over both: a method named from the catalogue keeps a question in scope.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.context_profile import merge_profiles, parse_profile, profile_from_conversation
+from assistant.semantic import Reading
+from assistant.types import ContextProfile, Intent, Lang
+from assistant.understanding import (
+    MethodName,
+    detect_intent,
+    detect_language,
+    find_methods,
+    has_injection,
+    is_follow_up,
+    mentions_scope,
+    out_of_scope_cue,
+    strip_injection,
+)
+
+# Probabilities the semantic reading must reach; chosen on evals/gold (see assistant/lexicon/README.md).
+OUT_OF_SCOPE_AT = 0.5  # scope 'out' above this refuses a question no rule keeps in scope
+IN_SCOPE_AT = 0.8  # scope 'in' above this keeps a question in scope that the rules would refuse
+INTENT_AT = 0.55  # an intent this probable overrides the rules' intent
+PURPOSE_AT = 0.6
+TARGET_AT = 0.75
+PRECONDITION_AT = 0.6
+CONFLICT_AT = 0.7
+UNSURE_BELOW = 0.45  # a chosen intent less probable than this marks the reading as unsure
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What Metodguiden understood of one question in its conversation.
+
+    - `text`: the cleaned question without any instructions smuggled into it (`injected` says so).
+    - `language`: 'sv' or 'en'; `intent`: one of `types.Intent`.
+    - `profile`: the official's context over the whole conversation, this turn's reading merged in.
+    - `methods`: method ids named (or, in a follow-up, named earlier in the conversation).
+    - `preconditions`: lexicon `preconditions` keys this turn or an earlier one states –
+      'already_decided', 'nothing_to_influence' (both set `profile.nothing_to_influence`: the answer
+      should advise to inform instead of consulting), 'no_mandate' (`profile.commitment` False) and
+      'mandate_given' (True). The answer renders them; the reading only says what was stated.
+    - `confidence`: the probability of the chosen intent from the semantic reading (1.0 when only the
+      rules read the question); `unsure`: the answer may say what was understood and ask back.
+    - `semantic`: whether the semantic reader took part.
+    """
+
+    text: str
+    language: Lang
+    intent: Intent
+    profile: ContextProfile
+    methods: tuple[str, ...] = ()
+    preconditions: tuple[str, ...] = ()
+    injected: bool = False
+    confidence: float = 1.0
+    unsure: bool = False
+    semantic: bool = False
+
+
+def _preconditions(profile: ContextProfile, stated: Sequence[str]) -> tuple[str, ...]:
+    keys = list(stated)
+    if profile.nothing_to_influence and not {"already_decided", "nothing_to_influence"} & set(keys):
+        keys.append("already_decided")
+    if profile.commitment is False and "no_mandate" not in keys:
+        keys.append("no_mandate")
+    if profile.commitment is True and "mandate_given" not in keys:
+        keys.append("mandate_given")
+    return tuple(dict.fromkeys(keys))
+
+
+def _semantic_profile(own: ContextProfile, reading: Reading) -> tuple[ContextProfile, tuple[str, ...]]:
+    """This turn's profile with what the semantic reading adds, and the preconditions it states."""
+    purposes = own.purposes + tuple(
+        p for p in reading.above("purposes", PURPOSE_AT)[:2] if p not in own.purposes
+    )
+    targets = own.target_groups + tuple(
+        g for g in reading.above("target_groups", TARGET_AT)[:2] if g not in own.target_groups
+    )
+    stated = reading.above("preconditions", PRECONDITION_AT)
+    decided = bool({"already_decided", "nothing_to_influence"} & set(stated))
+    commitment = own.commitment
+    if commitment is None and "no_mandate" in stated:
+        commitment = False
+    elif commitment is None and "mandate_given" in stated:
+        commitment = True
+    conflict = own.conflict
+    if conflict is None and reading.get("polarisation", "hog") >= CONFLICT_AT:
+        conflict = "hog"
+    profile = dataclasses.replace(
+        own,
+        purposes=purposes,
+        target_groups=targets,
+        nothing_to_influence=own.nothing_to_influence or decided,
+        commitment=commitment,
+        conflict=conflict,
+    )
+    return profile, stated
+
+
+def _semantic_intent(
+    rule: Intent, reading: Reading, text: str, methods: Sequence[str], keeps_in_scope: bool
+) -> tuple[Intent, float]:
+    """The rules' intent, corrected by the semantic reading where it is confident and the question allows."""
+    p_out = reading.get("scope", "out")
+    if rule == "out_of_scope":
+        if keeps_in_scope or (reading.get("scope", "in") >= IN_SCOPE_AT and not out_of_scope_cue(text)):
+            best, p = reading.best("intents")
+            return _allowed(best, methods, text), p  # type: ignore[arg-type]
+        return "out_of_scope", p_out
+    if p_out >= OUT_OF_SCOPE_AT and not keeps_in_scope:
+        return "out_of_scope", p_out
+    best, p = reading.best("intents")
+    if p >= INTENT_AT and best != rule:
+        return _allowed(best, methods, text, fallback=rule), p  # type: ignore[arg-type]
+    return rule, max(p, reading.get("intents", rule))
+
+
+def _allowed(intent: str, methods: Sequence[str], text: str, fallback: str = "general") -> str:
+    """An intent the question can carry: a comparison needs two methods, facts need a method or a subject."""
+    if intent == "comparison" and len(methods) < 2:
+        return fallback if fallback != "comparison" else "general"
+    return intent
+
+
+def read_question(
+    question: str,
+    catalog: Sequence[MethodName],
+    history_user: Sequence[str] = (),
+    profile: ContextProfile | None = None,
+    reading: Reading | None = None,
+) -> Understanding:
+    """Understand a cleaned question (see `clean_question`) after earlier user messages.
+
+    `profile` overrides the profile read from the conversation; `reading` is the semantic reading of
+    the question's text (see `semantic_text`), None when the embedder carries no meaning.
+    """
+    injected = has_injection(question)
+    language = detect_language(question)
+    text = semantic_text(question)
+    methods = find_methods(text, catalog)
+    if not methods and history_user and is_follow_up(text, methods):
+        for earlier in reversed(history_user):
+            methods = find_methods(earlier, catalog)[:3]
+            if methods:
+                break
+    own = parse_profile(text)
+    stated: tuple[str, ...] = ()
+    if reading is not None:
+        own, stated = _semantic_profile(own, reading)
+    if profile is None:
+        profile = merge_profiles(profile_from_conversation(history_user), own)
+    continues = (
+        bool(history_user)
+        and (is_follow_up(text, ()) or own.known() > 0)
+        and any(mentions_scope(t) for t in history_user)
+    )
+    intent: Intent = detect_intent(text, profile, methods, continues, own) if text else "out_of_scope"
+    confidence = 1.0
+    if reading is not None and text:
+        intent, confidence = _semantic_intent(
+            intent, reading, text.lower(), methods, bool(methods) or continues
+        )
+    if continues and intent == "general":
+        # 'De är 10–12 år.' after 'Vilken metod passar?' refines that question; it asks nothing new.
+        last = history_user[-1]
+        earlier_intent = detect_intent(last, parse_profile(last), find_methods(last, catalog))
+        if earlier_intent in ("method_fit", "process_planning", "comparison"):
+            intent = earlier_intent
+    return Understanding(
+        text=text,
+        language=language,
+        intent=intent,
+        profile=profile,
+        methods=tuple(methods),
+        preconditions=_preconditions(profile, stated),
+        injected=injected,
+        confidence=round(confidence, 3),
+        unsure=reading is not None and confidence < UNSURE_BELOW,
+        semantic=reading is not None,
+    )
+
+
+def semantic_text(question: str) -> str:
+    """The text that is read and retrieved for: the question without smuggled instructions."""
+    return strip_injection(question)

@@ -1,0 +1,200 @@
+"""The semantic reader: scope, intent, purposes, target groups, preconditions and conflict from the
+question's embedding, by small linear models fitted on the lexicon's exemplars.
+
+The exemplars are embedded once per lexicon version and embedder, fitted, and kept on disk
+(`<data dir>/reader/`); reading a question is then a matrix product on the vector retrieval computes
+anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.embeddings import Embedder
+from assistant.lexicon import Lexicon, lexicon
+
+log = logging.getLogger(__name__)
+
+# Dimensions the reader learns. Single: exactly one value (softmax); otherwise each value on its own.
+SINGLE: tuple[str, ...] = ("scope", "intents")
+MULTI: tuple[str, ...] = ("purposes", "target_groups", "preconditions", "polarisation")
+FITTED = Path(__file__).parent / "lexicon" / "fitted"  # readers shipped with the code, for the default model
+_VERSION = "1"  # bump when the training recipe changes: the cache file name carries it
+_C = 4.0  # inverse regularisation of the logistic regressions, chosen on evals/gold
+
+
+@dataclass(frozen=True)
+class Model:
+    """One fitted dimension: value keys, weights (values × dim) and intercepts."""
+
+    keys: tuple[str, ...]
+    weights: np.ndarray
+    bias: np.ndarray
+    single: bool
+
+    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
+        """Value → probability for one unit-length query vector."""
+        z = self.weights @ vector + self.bias
+        if self.single:
+            e = np.exp(z - z.max())
+            p = e / e.sum()
+        else:
+            p = 1.0 / (1.0 + np.exp(-z))
+        return {k: float(v) for k, v in zip(self.keys, p, strict=True)}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Probabilities per dimension and value for one question."""
+
+    scores: Mapping[str, Mapping[str, float]]
+
+    def get(self, dimension: str, value: str) -> float:
+        """The probability of one value (0 when the dimension was not read)."""
+        return self.scores.get(dimension, {}).get(value, 0.0)
+
+    def best(self, dimension: str) -> tuple[str, float]:
+        """The most probable value of a dimension and its probability."""
+        table = self.scores.get(dimension, {})
+        if not table:
+            return "", 0.0
+        key = max(table, key=lambda k: table[k])
+        return key, table[key]
+
+    def above(self, dimension: str, threshold: float) -> tuple[str, ...]:
+        """Values at or above a probability, most probable first."""
+        table = self.scores.get(dimension, {})
+        return tuple(k for k in sorted(table, key=lambda k: -table[k]) if table[k] >= threshold)
+
+
+def training_set(lex: Lexicon) -> tuple[list[str], dict[str, list[str]]]:
+    """Every exemplar once, and per learnt dimension its label per exemplar ('' = none of its values).
+
+    Scope learns from every exemplar: all but scope 'out' are phrasings about participation. Intent
+    also learns method fit from the purposes' exemplars, which describe needs.
+    """
+    texts: list[str] = []
+    owner: list[tuple[str, str]] = []
+    for name, dim in lex.dimensions.items():
+        for value in dim.values:
+            for text in value.exemplars:
+                texts.append(text)
+                owner.append((name, value.key))
+    labels: dict[str, list[str]] = {}
+    for name in SINGLE + MULTI:
+        column = []
+        for dim_name, key in owner:
+            if dim_name == name:
+                column.append(key)
+            elif name == "scope":
+                column.append("in")
+            elif name == "intents" and dim_name == "purposes":
+                column.append("method_fit")
+            else:
+                column.append("")
+        labels[name] = column
+    return texts, labels
+
+
+def fit(vectors: np.ndarray, labels: Mapping[str, list[str]]) -> dict[str, Model]:
+    """Logistic regressions per dimension: softmax for single-valued ones, one-vs-rest for the others."""
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # heavy: only when fitting
+
+    models: dict[str, Model] = {}
+    for name, column in labels.items():
+        y = np.array(column)
+        if name in SINGLE:
+            rows = y != ""
+            clf = LogisticRegression(C=_C, max_iter=2000, class_weight="balanced")
+            clf.fit(vectors[rows], y[rows])
+            keys = tuple(str(c) for c in clf.classes_)
+            w, b = clf.coef_, clf.intercept_
+            if len(keys) == 2:  # sklearn keeps one row for two classes: spell out both for the softmax
+                w, b = np.vstack([-w[0] / 2, w[0] / 2]), np.array([-b[0] / 2, b[0] / 2])
+            models[name] = Model(keys, w.astype(np.float32), b.astype(np.float32), single=True)
+        else:
+            keys = tuple(dict.fromkeys(k for k in column if k))
+            ws, bs = [], []
+            for key in keys:
+                clf = LogisticRegression(C=_C, max_iter=2000, class_weight="balanced")
+                clf.fit(vectors, (y == key).astype(int))
+                ws.append(clf.coef_[0])
+                bs.append(clf.intercept_[0])
+            models[name] = Model(keys, np.array(ws, np.float32), np.array(bs, np.float32), single=False)
+    return models
+
+
+class SemanticReader:
+    """Reads a question vector against models fitted on the lexicon's exemplars."""
+
+    def __init__(self, models: Mapping[str, Model]) -> None:
+        self.models = dict(models)
+
+    def read(self, vector: np.ndarray) -> Reading:
+        """Probabilities per dimension for one query vector (normalised here)."""
+        v = np.asarray(vector, dtype=np.float32).ravel()
+        norm = float(np.linalg.norm(v))
+        v = v / norm if norm > 0 else v
+        return Reading({name: model.probabilities(v) for name, model in self.models.items()})
+
+    @classmethod
+    def prepare(cls, embedder: Embedder, folder: Path, lex: Lexicon | None = None) -> SemanticReader:
+        """Load the fitted reader for this lexicon and embedder (shipped in `FITTED` or cached in
+        `folder`), or embed the exemplars and fit it once, into `folder`."""
+        lex = lex or lexicon()
+        name = f"{embedder.key}-{lex.digest}-v{_VERSION}.npz"
+        path = folder / name
+        for candidate in (FITTED / name, path):
+            if candidate.exists():
+                try:
+                    return cls(_load(candidate))
+                except (OSError, ValueError, KeyError) as exc:  # a torn or foreign file: fit again
+                    log.warning("Fitting the reader again: %s could not be read (%s).", candidate, exc)
+        texts, labels = training_set(lex)
+        vectors = np.asarray(embedder.embed(texts, "query"), dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        models = fit(vectors, labels)
+        folder.mkdir(parents=True, exist_ok=True)
+        _save(path, models)
+        return cls(models)
+
+
+def _save(path: Path, models: Mapping[str, Model]) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    for name, m in models.items():
+        arrays[f"{name}.keys"] = np.array(m.keys)
+        arrays[f"{name}.weights"] = m.weights
+        arrays[f"{name}.bias"] = m.bias
+        arrays[f"{name}.single"] = np.array([m.single])
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]
+    tmp.replace(path)  # readers never see half a file
+
+
+def _load(path: Path) -> dict[str, Model]:
+    with np.load(path, allow_pickle=False) as data:
+        names = sorted({k.rsplit(".", 1)[0] for k in data.files})
+        return {
+            n: Model(
+                tuple(str(k) for k in data[f"{n}.keys"]),
+                data[f"{n}.weights"],
+                data[f"{n}.bias"],
+                bool(data[f"{n}.single"][0]),
+            )
+            for n in names
+        }
+
+
+def reads_meaning(embedder: Embedder) -> bool:
+    """False for the fake embedder: its vectors hash words and carry no meaning to learn from."""
+    return not embedder.key.startswith("fake")
+
+
+def reader_dir(model_dir: Path) -> Path:
+    """Where fitted readers are cached: beside the models, since they depend on the model and the lexicon only."""
+    return model_dir / "reader"

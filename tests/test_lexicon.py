@@ -1,0 +1,158 @@
+"""The lexicon: one schema, every value labelled in Swedish and English with enough exemplars, and a
+new phrasing or value is a data change that the readers pick up."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.corpus import MethodModel
+from assistant.importers import participedia_vocab
+from assistant.lexicon import FOLDER, LexiconError, lexicon, load_lexicon
+from assistant.semantic import MULTI, SINGLE, training_set
+from assistant.vocab import CARD_FIELDS, LABELS, label, labels
+
+MIN_EXEMPLARS = 8
+READ_SEMANTICALLY = SINGLE + MULTI
+
+
+def test_every_value_has_both_labels_and_enough_exemplars() -> None:
+    lex = lexicon()
+    for name, dim in lex.dimensions.items():
+        assert dim.sv and dim.en, name
+        for value in dim.values:
+            assert value.sv.strip() and value.en.strip(), f"{name}.{value.key}"
+            if (name, value.key) == ("intents", "out_of_scope"):
+                continue  # its phrasings are scope 'out'
+            assert len(value.exemplars) >= MIN_EXEMPLARS, f"{name}.{value.key} has {len(value.exemplars)}"
+            assert value.exemplars_sv and value.exemplars_en, f"{name}.{value.key} needs sv and en"
+
+
+def test_the_dimensions_the_readers_need_are_there() -> None:
+    lex = lexicon()
+    for name in CARD_FIELDS + READ_SEMANTICALLY:
+        assert lex.dimension(name).values
+    assert set(lex.values("intents")) == {
+        "method_fit",
+        "factual",
+        "comparison",
+        "process_planning",
+        "general",
+        "out_of_scope",
+    }
+    assert set(lex.values("preconditions")) >= {"already_decided", "nothing_to_influence", "no_mandate"}
+    assert set(lex.values("scope")) == {"in", "out"}
+
+
+def test_out_of_scope_exemplars_include_municipal_questions_that_are_not_about_participation() -> None:
+    out = " ".join(lexicon().dimension("scope").get("out").exemplars).lower()  # type: ignore[union-attr]
+    for topic in ("bygglov", "upphandl", "lön", "parti", "skatt", "sol på", "planning permission"):
+        assert topic in out, topic
+
+
+def test_no_exemplar_is_listed_twice() -> None:
+    texts, _ = training_set(lexicon())
+    assert len(texts) == len(set(texts))
+
+
+def test_vocab_labels_come_from_the_lexicon() -> None:
+    lex = lexicon()
+    assert LABELS["purposes"]["beslut"] == (
+        lex.dimension("purposes").get("beslut").sv,
+        "letting residents decide",
+    )  # type: ignore[union-attr]
+    assert label("target_groups", "unga", "en") == "young people"
+    assert label("level", "hog") == "hög"
+    assert label("purposes", "no-such-value") == "no-such-value"
+    assert labels("formats", ["fysiskt", "digitalt"], "en") == "in person and online"
+
+
+def test_corpus_validation_uses_the_lexicon_values() -> None:
+    with pytest.raises(ValueError, match="'fritt' is not a known purposes value"):
+        MethodModel.model_validate(
+            {
+                "id": "x-metod",
+                "kind": "method",
+                "title": "X",
+                "lang": "sv",
+                "summary": "En metod som inte finns.",
+                "sources": [],
+                "licence": "CC-BY-4.0",
+                "purposes": ["fritt"],
+            }
+        )
+
+
+def test_participedia_mapping_targets_are_lexicon_values() -> None:
+    participedia_vocab.check_mapping()
+
+
+def _copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "lexicon"
+    folder.mkdir()
+    for path in FOLDER.glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def test_an_unknown_key_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "purposes.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("        sv: samla idéer och förslag\n", "        svv: oops\n"), encoding="utf-8"
+    )
+    line = 1 + text.splitlines().index("        sv: samla idéer och förslag")
+    with pytest.raises(LexiconError, match=rf"purposes\.yaml:{line}: unknown key 'svv' in purposes\.ideer"):
+        load_lexicon(folder)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('cues: ["hybrid"]', 'cues: ["hybrid("]', "the cue 'hybrid\\(' in formats.hybrid.cues is not valid"),
+        ("        en: in person\n", "", "formats.fysiskt has no 'en' label"),
+        ("    en: format\n", "    en: format\n    colour: blue\n", "unknown key 'colour' in formats"),
+    ],
+)
+def test_schema_errors_name_what_to_fix(tmp_path: Path, old: str, new: str, message: str) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "card_values.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(LexiconError, match=message):
+        load_lexicon(folder)
+
+
+def test_adding_a_phrasing_is_a_data_change(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    before = load_lexicon(folder)
+    path = folder / "reading.yaml"
+    text = path.read_text(encoding="utf-8")
+    anchor = "            - Allt är redan klubbat i fullmäktige.\n"
+    path.write_text(
+        text.replace(anchor, anchor + "            - Grävskoporna står redan på plats.\n"), encoding="utf-8"
+    )
+    after = load_lexicon(folder)
+    assert (
+        "Grävskoporna står redan på plats."
+        in after.dimension("preconditions").get("already_decided").exemplars
+    )  # type: ignore[union-attr]
+    assert after.digest != before.digest  # the fitted reader is cached under the digest: it is fitted again
+    texts, labels = training_set(after)
+    assert labels["preconditions"][texts.index("Grävskoporna står redan på plats.")] == "already_decided"
+
+
+def test_adding_a_cue_is_a_data_change(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "target_groups.yaml"
+    text = path.read_text(encoding="utf-8")
+    phrase = "vi vill höra vårdtagarna"
+    assert "brukare" not in load_lexicon(folder).matches("target_groups", phrase)
+    path.write_text(
+        text.replace('cues: ["brukare", ', 'cues: ["brukare", "vårdtagar", ', 1), encoding="utf-8"
+    )
+    assert "brukare" in load_lexicon(folder).matches("target_groups", phrase)
