@@ -50,6 +50,17 @@ def heading(table: str, key: str) -> str:
         raise KeyError(f"{SECTIONS_FILE.name} has no [{table}] {key}") from None
 
 
+def setting(table: str, key: str) -> Any:
+    """A plain value from sections.toml ('resources', 'asks')."""
+    return _sections()[table][key]
+
+
+def steps_query(card_words: str | None) -> str:
+    """The query that finds a card's steps passage on one step (or the default steps)."""
+    words = card_words or str(setting("steps", "default_words"))
+    return f"{heading('kind.method', 'steps')} {setting('steps', 'query_word')} {words}"
+
+
 def phases() -> tuple[Phase, ...]:
     """Every phase in the order sections.toml lists them."""
     return tuple(

@@ -12,52 +12,17 @@ import sys
 from pathlib import Path
 from typing import Any, get_args
 
-from assistant.types import Answer, Citation, ContextProfile, Intent, MethodFit, PlanPhase
+from assistant.answer.text import DATA_DIR
+from assistant.types import Answer, Intent
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 HEADING = "### `ask --json` contract"
+EXAMPLE_FILE = DATA_DIR / "answer_example.json"
 
 
 def example() -> Answer:
-    """A small but complete answer: every field of the contract has a value."""
-    return Answer(
-        text="Ett medborgarråd passar eftersom frågan är polariserad [1].",
-        language="sv",
-        intent="method_fit",
-        citations=(
-            Citation(
-                n=1,
-                chunk_id="medborgarrad:0123456789abcdef",
-                doc_id="medborgarrad",
-                title="Medborgarråd",
-                section="Nyckeluppgifter",
-                url="https://example.org/source",
-                quote="Klarar hög konfliktnivå.",
-                licence="CC-BY-4.0",
-            ),
-        ),
-        recommended_methods=(
-            MethodFit(
-                id="medborgarrad",
-                title="Medborgarråd",
-                score=0.82,
-                reasons=("+ den klarar frågor med hög konfliktnivå", "− tiden är knapp: …"),
-            ),
-        ),
-        clarifying_question="Vad kan invånarna faktiskt påverka, och har beslutsfattarna lovat att ta ställning till resultatet?",
-        profile=ContextProfile(population=15000, budget_sek=2_000_000, time_weeks=52.0, conflict="hog"),
-        plan=(
-            PlanPhase(
-                name="Förberedelse och mandat",
-                weeks=13.0,
-                activities=(
-                    "Förankra syfte och vad som går att påverka hos beslutsfattarna; få ett skriftligt mandat.",
-                ),
-                key="mandate",
-            ),
-        ),
-        notes=("Frågan innehöll instruktioner till assistenten; de påverkar inte svaret.",),
-    )
+    """A small but complete answer (assistant/data/answer_example.json), validated by the model."""
+    return Answer.from_json(json.loads(EXAMPLE_FILE.read_text(encoding="utf-8")))
 
 
 def schema() -> dict[str, Any]:

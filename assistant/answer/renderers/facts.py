@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from assistant.answer.citations import Citations
-from assistant.answer.context import AdviceContext, heading
+from assistant.answer.context import AdviceContext, heading, setting
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.text import first_sentences, say, short_title
-
-# Key-facts lines a cost or time question wants, and the words that ask for them.
-_ASKS_RESOURCES = re.compile(r"kost|pengar|tid|lång|cost|long|much|budget|resurs")
-_RESOURCE_LINES = re.compile(r"kostnad|tid från|deltagare")
 
 
 def render_facts(ctx: AdviceContext, cites: Citations) -> Rendered | None:
@@ -42,10 +36,11 @@ def render_facts(ctx: AdviceContext, cites: Citations) -> Rendered | None:
                 lines.append(say("facts.card_adds", lang, sentence=quoted) + cites.cite(best))
         else:
             lines.append(first_sentences(best.chunk.text, 480) + cites.cite(best))
-        if _ASKS_RESOURCES.search(ctx.question.lower()):
+        if any(w in ctx.question.lower() for w in setting("resources", "asks")):
             facts = ctx.card_passage(mid, "key_facts")
             if facts is not None and facts.chunk.id != best.chunk.id:
-                wanted = [s for s in facts.chunk.text.splitlines() if _RESOURCE_LINES.search(s.lower())]
+                starts = tuple(setting("resources", "lines"))
+                wanted = [s for s in facts.chunk.text.splitlines() if s.lower().startswith(starts)]
                 if wanted:
                     lines.append(" ".join(wanted) + cites.cite(facts))
     if not lines:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from assistant.advisor import Fit
 from assistant.answer.citations import Citations
-from assistant.answer.context import AdviceContext, heading
+from assistant.answer.context import AdviceContext, steps_query
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.renderers.fit import describe_profile
 from assistant.answer.renderers.process import focus_item
@@ -26,7 +26,7 @@ def _card_steps(
     for f in fits:
         # The steps passage that speaks of the phase; a long steps section may be cut into several chunks.
         found = (
-            ctx.search(f.card.id, f"{heading('kind.method', 'steps')} steg {words}"),
+            ctx.search(f.card.id, steps_query(words)),
             ctx.card_passage(f.card.id, "steps"),
         )
         pairs = [(src, focus_item(src.chunk.text, words)) for src in found if src is not None]

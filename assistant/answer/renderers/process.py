@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 
 from assistant.answer.citations import Citations
-from assistant.answer.context import AdviceContext, heading
+from assistant.answer.context import AdviceContext, steps_query
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.renderers.fit import describe_profile
 from assistant.answer.text import Weeks, first_sentences, join, say, short_title
 from assistant.plan import phase_passages
-
-DEFAULT_STEP_WORDS = "inbjudan återkoppling"
 
 
 def focus_item(text: str, words: str) -> str | None:
@@ -33,8 +31,7 @@ def render_process(ctx: AdviceContext, cites: Citations) -> Rendered | None:
     lines = [describe_profile(ctx.profile, lang), say("plan.intro", lang, methods=join(names, lang))]
     main = ctx.plan_methods[-1] if ctx.plan_methods else ""
     focus = ctx.phase.card_words if ctx.phase else None
-    steps_query = f"{heading('kind.method', 'steps')} steg {focus or DEFAULT_STEP_WORDS}"
-    steps_src = ctx.search(main, steps_query) if main else None
+    steps_src = ctx.search(main, steps_query(focus)) if main else None
     item = focus_item(steps_src.chunk.text, focus) if focus and steps_src is not None else None
     course = ctx.about_question("process-design")
     passages = phase_passages()
