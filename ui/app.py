@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.advisor import score_card
 from assistant.errors import QuestionError
+from assistant.inputs import InputError, check_question, checked_history, checked_methods, checked_profile
 from assistant.pipeline import Assistant, Turn
 from assistant.types import ContextProfile
 from ui.assets import CSS, JS, theme
@@ -60,30 +61,26 @@ def answer_json(
 ) -> dict[str, Any]:
     """The same JSON as `metodguiden ask --json`; a bad question or profile gives `error` and `hint`."""
     try:
-        parsed = parse_profile(profile)
-    except (ValueError, TypeError) as exc:
-        return {
-            "error": f"Profilen kunde inte läsas: {exc}.",
-            "hint": "Skicka profilen som ett JSON-objekt med samma fält som 'profile' i svaret, eller utelämna den.",
-        }
-    try:
-        return assistant.ask(question, history_turns(history or []), parsed).to_json()
-    except QuestionError as exc:
+        text = check_question(question, assistant.settings.max_question_chars)
+        turns = [Turn(m.role, m.text) for m in checked_history(history)]
+        return assistant.ask(text, turns, checked_profile(profile)).to_json()
+    except (QuestionError, InputError) as exc:
         return {"error": exc.message, "hint": exc.hint}
 
 
-def compare_json(assistant: Assistant, methods: list[str], profile: Any = None) -> dict[str, Any]:
+def compare_json(assistant: Assistant, methods: Any, profile: Any = None) -> dict[str, Any]:
     """Method cards side by side: key facts, and fit when a profile is given."""
+    try:
+        methods = checked_methods(methods)
+        parsed = checked_profile(profile)
+    except InputError as exc:
+        return {"error": exc.message, "hint": exc.hint}
     unknown = [m for m in methods if m not in assistant.cards]
     if unknown or not 2 <= len(methods) <= 3:
         return {
             "error": f"Jämförelsen behöver två eller tre kända metod-id:n, fick {methods!r}.",
             "hint": "Använd id:n som 'medborgarrad' och 'fokusgrupp' (se recommended_methods i /ask).",
         }
-    try:
-        parsed = parse_profile(profile)
-    except (ValueError, TypeError) as exc:
-        return {"error": f"Profilen kunde inte läsas: {exc}.", "hint": "Skicka ett JSON-objekt."}
     cards = [assistant.cards[m] for m in methods]
     fits = {c.id: score_card(c, parsed) for c in cards} if parsed is not None else {}
     return {
@@ -131,7 +128,7 @@ def build_app(assistant: Assistant) -> Any:
 
         def compare(methods: list[str], profile: str = "") -> dict[str, Any]:
             """Two or three method cards (by id) side by side; with a profile JSON, how well each fits."""
-            return compare_json(assistant, list(methods or []), profile)
+            return compare_json(assistant, methods, profile)
 
         chat.turns.change(compare_tab.follow, chat.turns, compare_tab.pick, api_visibility="private")
         # Gradio's number inputs show 0 for an initial None; an update to None shows the placeholder.
