@@ -356,6 +356,22 @@ def corpus_files(dirs: Iterable[Path]) -> list[Path]:
     return files
 
 
+def _outside_roots(path: Path, roots: list[Path]) -> Problem | None:
+    """A problem when the file is a link (or lies under a linked folder) that resolves outside every root."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # a dangling link or a link loop
+        return Problem(str(path), 1, "", f"cannot follow the link: {exc}")
+    if any(real.is_relative_to(root) for root in roots):
+        return None
+    return Problem(
+        str(path),
+        1,
+        "",
+        f"links to {real}, outside every corpus folder; refused (copy the file into the corpus instead)",
+    )
+
+
 def load_corpus(dirs: Iterable[Path]) -> LoadReport:
     """Load every document; a broken file is reported and skipped, never fatal to the others."""
     dirs = list(dirs)
@@ -364,7 +380,12 @@ def load_corpus(dirs: Iterable[Path]) -> LoadReport:
     for d in dirs:
         if not d.is_dir():
             problems.append(Problem(str(d), 0, "", "corpus folder does not exist"))
+    roots = [d.resolve() for d in dirs if d.is_dir()]
     for path in corpus_files(dirs):
+        outside = _outside_roots(path, roots)
+        if outside is not None:
+            problems.append(outside)
+            continue
         doc, found = load_file(path)
         problems += found
         if doc is not None:
