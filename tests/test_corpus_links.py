@@ -50,7 +50,14 @@ def test_index_through_the_cli_skips_the_linked_file_and_says_so(
     tmp_path: Path, small_corpus: Path, write_method: Callable[..., Path], models_dir: Path
 ) -> None:
     _corpus_with_links(tmp_path, small_corpus, write_method)
-    base = ["--data-dir", tmp_path / "data", "--corpus", small_corpus, "--embedder", "fake64"]
+    base: list[str | Path] = [
+        "--data-dir",
+        tmp_path / "data",
+        "--corpus",
+        small_corpus,
+        "--embedder",
+        "fake64",
+    ]
     built = run_cli(*base, "index", models_dir=models_dir, cwd=ROOT, timeout=300)
     assert built.returncode == 0, built.stderr
     assert "outside every corpus folder" in built.stdout + built.stderr
