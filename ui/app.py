@@ -7,6 +7,7 @@ profile JSON) and `/compare` (two or three method cards side by side).
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from assistant.advisor import score_card
@@ -22,6 +23,7 @@ from ui.panels import card_facts, compare_markdown
 from ui.profile_form import profile_to_form
 from ui.texts import EXAMPLES
 from ui.trainer import TrainerTab
+from ui.uploads import CACHE_CLEANING, MAX_UPLOAD_BYTES, use_upload_dir
 
 __all__ = ["EXAMPLES", "answer_json", "build_app", "history_turns", "launch", "parse_profile"]
 
@@ -107,7 +109,7 @@ def build_app(assistant: Assistant) -> Any:
     prepare_assistant(assistant)
     chat = ChatTab(assistant)
     trainer = TrainerTab(assistant)
-    with gr.Blocks(title="Metodguiden") as demo:
+    with gr.Blocks(title="Metodguiden", delete_cache=CACHE_CLEANING) as demo:
         gr.Markdown(
             "# Metodguiden\nStöd för att välja och planera medborgardialog: vilken metod passar er, och varför. "
             "Varje svar visar källorna det bygger på – klicka på en hänvisning som [1] för att läsa texten.",
@@ -142,12 +144,14 @@ def build_app(assistant: Assistant) -> Any:
 
 def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> Any:
     """Serve the app; blocks until interrupted unless block=False (then returns the Blocks app)."""
+    use_upload_dir(assistant.settings, os.environ)  # before the app is built
     app = build_app(assistant).queue(default_concurrency_limit=4)
     app.launch(
         server_name=host,
         server_port=port,
         show_error=False,
         share=False,
+        max_file_size=MAX_UPLOAD_BYTES,  # Gradio's upload route refuses larger files with HTTP 413
         css=CSS,
         js=JS,
         theme=theme(),

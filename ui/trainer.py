@@ -15,6 +15,7 @@ from assistant.feedback import store_for
 from assistant.pipeline import Assistant
 from ui import render
 from ui.feedback import list_feedback
+from ui.login_throttle import LoginThrottle, client_of
 from ui.trainer_ops import (
     ReindexJob,
     Reviewed,
@@ -26,6 +27,7 @@ from ui.trainer_ops import (
     review_uploads,
     trainer_configured,
 )
+from ui.uploads import discard, gradio_upload_folder
 
 log = logging.getLogger(__name__)
 GOLD_DIR = Path(__file__).resolve().parent.parent / "evals" / "gold"  # data only: ui does not import evals
@@ -36,7 +38,15 @@ DISABLED = (
     "miljövariablerna `METODGUIDEN_TRAINER_USER` och `METODGUIDEN_TRAINER_PASSWORD`. Chatten fungerar som vanligt."
 )
 STATUS_TEXT = {"ok": "Klar att läggas till", "draft": "Behöver kompletteras", "refused": "Avvisad"}
-LOGIN_DELAY_S = 0.5  # slows down password guessing
+
+
+def locked_text(wait_s: float) -> str:
+    """What a locked-out client reads."""
+    minutes = max(1, round(wait_s / 60))
+    return (
+        f"För många misslyckade inloggningar. Inloggningen är spärrad i {minutes} minut"
+        f"{'er' if minutes > 1 else ''} till; försök igen sedan."
+    )
 
 
 def review_html(items: Sequence[Reviewed]) -> str:
@@ -97,6 +107,7 @@ class TrainerTab:
         self.assistant = assistant
         self.settings = assistant.settings
         self.job = ReindexJob(assistant)
+        self.throttle = LoginThrottle()
 
     def build(self) -> None:
         """Create the components (inside a gr.Tab) and their events."""
@@ -179,9 +190,14 @@ class TrainerTab:
             self.overview,
             self.fb_table,
         ]
+
+        def login(user: str, password: str, fb_filter: str, request: gr.Request) -> tuple[Any, ...]:
+            return self.do_login(user, password, fb_filter, client_of(request))
+
+        login.__annotations__["request"] = gr.Request  # resolved here, so Gradio injects the request
         gr.on(
             [self.login.click, self.password.submit],
-            self.do_login,
+            login,
             [self.user, self.password, self.fb_filter],
             after_login,
             **private,
@@ -215,19 +231,25 @@ class TrainerTab:
 
     # --- handlers ------------------------------------------------------------------------------------
 
-    def do_login(self, user: str, password: str, fb_filter: str) -> tuple[Any, ...]:
-        """Check the credentials; open the trainer area on success."""
+    def do_login(self, user: str, password: str, fb_filter: str, client: str = "unknown") -> tuple[Any, ...]:
+        """Check the credentials (throttled per client); open the trainer area on success."""
         import gradio as gr
 
+        refused = (False, gr.Column(visible=True), gr.Column(visible=False))
+        wait = self.throttle.locked_for(client)
+        if wait > 0:  # locked out: the password is not even checked
+            return (*refused, render.notice_html(locked_text(wait), "error"), "", gr.skip(), gr.skip())
         try:
             ok = check_login(self.settings, user or "", password or "")
         except AssistantError as exc:
             msg = render.notice_html(f"Inloggningen är felkonfigurerad: {exc.message}", "error")
             return False, gr.skip(), gr.skip(), msg, "", gr.skip(), gr.skip()
         if not ok:
-            time.sleep(LOGIN_DELAY_S)
-            msg = render.notice_html("Fel användarnamn eller lösenord.", "error")
-            return False, gr.Column(visible=True), gr.Column(visible=False), msg, "", gr.skip(), gr.skip()
+            time.sleep(self.throttle.failure(client))
+            wait = self.throttle.locked_for(client)
+            text = locked_text(wait) if wait > 0 else "Fel användarnamn eller lösenord."
+            return (*refused, render.notice_html(text, "error"), "", gr.skip(), gr.skip())
+        self.throttle.success(client)
         return (
             True,
             gr.Column(visible=False),
@@ -256,6 +278,7 @@ class TrainerTab:
             )
         staging = self.settings.data_dir / "uploads"
         items = review_uploads(pairs, staging, self.settings.corpus_dirs)
+        discard([p for p, _ in pairs], gradio_upload_folder())  # the converted copies wait in staging
         any_ok = any(r.status == "ok" for r in items)
         return (
             [r.to_json() for r in items],
