@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.answer.citations import Citations
-from assistant.answer.context import AdviceContext
+from assistant.answer.context import AdviceContext, heading
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.text import say, sentences, short_title, stems
 from assistant.chunking import without_aliases
@@ -29,18 +29,37 @@ class _Pick:
     sentence: str
 
 
-def _picks(ctx: AdviceContext) -> list[_Pick]:
-    wanted = stems(ctx.question)
-    out: list[_Pick] = []
+def _sources(ctx: AdviceContext) -> list[ScoredChunk]:
+    """The top passages, a document's summary replaced by its passage that best answers the question.
+
+    A course module's summary says what the module is about ('Kursmodul om …'), not what it says.
+    """
+    summary = heading("kind.method", "summary")
+    out: list[ScoredChunk] = []
     for sc in ctx.passages[:PASSAGES]:
+        if sc.chunk.section == summary and sc.chunk.kind != "method":
+            sc = ctx.search(sc.chunk.doc_id, ctx.question) or sc
+        if sc.chunk.id not in {o.chunk.id for o in out}:
+            out.append(sc)
+    return out
+
+
+def _picks(ctx: AdviceContext) -> list[_Pick]:
+    """Each source's best sentences; every source gets its first sentence before any gets a second."""
+    wanted = stems(ctx.question)
+    per_source: list[list[_Pick]] = []
+    for sc in _sources(ctx):
         found = [s for s in sentences(without_aliases(sc.chunk.text)) if 20 <= len(s) <= MAX_SENTENCE]
         if not found:
             continue
         # Sentences sharing most words with the question; the opening sentence when none shares any.
         scored = sorted(enumerate(found), key=lambda p: (-len(wanted & stems(p[1])), p[0]))
         best = [p for p in scored if wanted & stems(p[1])][:PER_PASSAGE] or scored[:1]
-        out += [_Pick(sc, i, s) for i, s in sorted(best)]
-    return out[:TOTAL]
+        per_source.append([_Pick(sc, i, s) for i, s in best])
+    chosen = [row[rank] for rank in range(PER_PASSAGE) for row in per_source if rank < len(row)][:TOTAL]
+    # Back in source order, and in each source in the order the sentences are written.
+    order = {id(row[0].source): n for n, row in enumerate(per_source)}
+    return sorted(chosen, key=lambda p: (order[id(p.source)], p.order))
 
 
 def render_general(ctx: AdviceContext, cites: Citations) -> Rendered | None:
