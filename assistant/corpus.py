@@ -372,6 +372,17 @@ def _outside_roots(path: Path, roots: list[Path]) -> Problem | None:
     )
 
 
+def _folder_links(dirs: Iterable[Path]) -> list[Problem]:
+    """Linked folders inside the corpus: never followed (a link could pull in any folder), so say so."""
+    return [
+        Problem(str(p), 1, "", f"is a link to the folder {p.resolve()}; folder links are not followed")
+        for d in dirs
+        if d.is_dir()
+        for p in sorted(d.rglob("*"))
+        if p.is_symlink() and p.is_dir()
+    ]
+
+
 def load_corpus(dirs: Iterable[Path]) -> LoadReport:
     """Load every document; a broken file is reported and skipped, never fatal to the others."""
     dirs = list(dirs)
@@ -381,6 +392,7 @@ def load_corpus(dirs: Iterable[Path]) -> LoadReport:
         if not d.is_dir():
             problems.append(Problem(str(d), 0, "", "corpus folder does not exist"))
     roots = [d.resolve() for d in dirs if d.is_dir()]
+    problems += _folder_links(dirs)
     for path in corpus_files(dirs):
         outside = _outside_roots(path, roots)
         if outside is not None:
