@@ -44,6 +44,9 @@ def test_links_out_of_the_corpus_are_refused_and_the_rest_loads(
     assert any(
         p.path.endswith("trasig.md") and "cannot follow the link" in p.message for p in report.problems
     )
+    linked = (tmp_path / "outside-folder").resolve()
+    folder = [p.message for p in report.problems if p.path.endswith("extra")]
+    assert folder == [f"is a link to the folder {linked}; folder links are not followed"]
 
 
 def test_index_through_the_cli_skips_the_linked_file_and_says_so(
