@@ -34,6 +34,7 @@ class Settings:
     chroma_port: int = 8000
     max_question_chars: int = 2000
     embed_batch_size: int = 16
+    index_lock_timeout_s: int = 900  # how long a build waits for another build before it refuses
     generator: Literal["composer", "llm"] = "composer"
     llm_base_url: str = ""  # any OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1
     llm_model: str = ""
@@ -105,6 +106,7 @@ _INT_FIELDS = {
     "chroma_port",
     "max_question_chars",
     "embed_batch_size",
+    "index_lock_timeout_s",
     "llm_timeout_s",
     "llm_context_tokens",
 }

@@ -4,7 +4,8 @@
     ├── ConfigError            bad setting value
     ├── CorpusError            a corpus file could not be read or validated
     ├── IndexError_            the index is broken or cannot be written
-    │   └── IndexNotBuiltError no index yet: run `metodguiden index`
+    │   ├── IndexNotBuiltError no index yet: run `metodguiden index`
+    │   └── IndexBusyError     another process is building the index
     ├── ModelUnavailableError  a model is not installed: run `metodguiden models install`
     ├── ModelInstallError      downloading or verifying a model failed
     ├── QuestionError          an empty or over-long question
@@ -43,6 +44,10 @@ class IndexError_(AssistantError):  # avoids shadowing the builtin IndexError
 
 class IndexNotBuiltError(IndexError_):
     """No index has been built yet."""
+
+
+class IndexBusyError(IndexError_):
+    """Another process holds the index build lock."""
 
 
 class ModelUnavailableError(AssistantError):

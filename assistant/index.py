@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -24,12 +25,26 @@ from assistant.chunking import chunk_with
 from assistant.config import Settings
 from assistant.corpus import Problem
 from assistant.embeddings import Embedder
-from assistant.errors import IndexError_, IndexNotBuiltError
+from assistant.errors import AssistantError, IndexError_, IndexNotBuiltError
+from assistant.index_check import check_manifest, damaged_files, file_checksums
+from assistant.index_lock import build_lock
 from assistant.keyword import KeywordIndex
-from assistant.store import COLLECTION_PREFIX, ChunkStore, delete_collection, list_collections, open_client
+from assistant.store import (
+    COLLECTION_PREFIX,
+    ChunkStore,
+    delete_collection,
+    list_collections,
+    open_client,
+    open_client_for_build,
+    prune_vector_folders,
+    reset_client_cache,
+    reset_embedded_store,
+)
 from assistant.types import Chunk, SourceDocument
 
 MANIFEST_VERSION = 1
+REPAIR_HINT = "Run `metodguiden index`: it rebuilds what is damaged."
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 
@@ -50,6 +65,7 @@ class BuildResult:
     unchanged: bool
     seconds: float
     problems: tuple[Problem, ...] = ()
+    repaired: tuple[str, ...] = ()  # damage found in the previous index, which this build replaced
 
 
 def _manifest_path(settings: Settings, key: str) -> Path:
@@ -62,10 +78,10 @@ def read_manifest(settings: Settings, key: str) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise IndexError_(f"{path} is damaged ({exc}).", hint="Run `metodguiden index --full`.") from None
-    return data
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:  # truncated JSON, garbage bytes (UnicodeDecodeError), unreadable
+        raise IndexError_(f"{path} is damaged ({exc}).", hint=REPAIR_HINT) from None
+    return check_manifest(data, path)
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -151,6 +167,8 @@ def _cleanup_orphans(settings: Settings, client: Any, key: str, keep: str | None
         for folder in root.iterdir():
             if folder.name != keep:
                 shutil.rmtree(folder, ignore_errors=True)
+    # Chroma leaves a deleted collection's vector folder on disk (~330 KB a build otherwise).
+    prune_vector_folders(settings)
 
 
 def build_index(
@@ -162,7 +180,59 @@ def build_index(
     full: bool = False,
     progress: Progress = _no_progress,
 ) -> BuildResult:
-    """Build a new generation from documents and swap it in; reuse vectors of unchanged chunks."""
+    """Build a new generation from documents and swap it in; reuse vectors of unchanged chunks.
+
+    One build runs at a time per data dir (others wait up to `index_lock_timeout_s`, then refuse),
+    and damage to the previous index (manifest, files, vector store) is found and rebuilt.
+    """
+    with build_lock(
+        settings.index_dir,
+        timeout=settings.index_lock_timeout_s,
+        on_wait=lambda message: progress("Väntar på ett annat indexbygge", 0, 0),
+    ):
+        return _build_locked(settings, embedder, documents, problems=problems, full=full, progress=progress)
+
+
+def _damage(settings: Settings, key: str, manifest: dict[str, Any], client: Any) -> tuple[list[str], bool]:
+    """What is wrong with the active generation, and whether its vectors can still be reused.
+
+    Raises _StoreBroken when the collection is listed but cannot be read.
+    """
+    folder = _generation_dir(settings, key, manifest["generation"])
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        found = [f"{_manifest_path(settings, key).name} has no checksums (built by an older version)"]
+        bad: list[str] = [] if (folder / "chunks.jsonl").is_file() else ["chunks.jsonl"]
+    else:
+        bad = damaged_files(folder, files)
+        found = [f"{folder / name} is missing or damaged (checksum)" for name in bad]
+    if manifest["collection"] not in list_collections(client):
+        return [*found, f"the collection {manifest['collection']!r} is missing"], False
+    try:
+        count = ChunkStore(client, manifest["collection"]).count()
+    except Exception as exc:  # chromadb raises many types for a damaged store
+        raise _StoreBroken(f"the collection {manifest['collection']!r} cannot be read ({exc})") from None
+    if count != len(manifest["chunk_ids"]):
+        found.append(
+            f"the collection {manifest['collection']!r} holds {count} of {len(manifest['chunk_ids'])}"
+        )
+        return found, False
+    return found, "chunks.jsonl" not in bad
+
+
+class _StoreBroken(Exception):
+    """The vector store lists a collection it cannot read."""
+
+
+def _build_locked(
+    settings: Settings,
+    embedder: Embedder,
+    documents: Sequence[SourceDocument],
+    *,
+    problems: Sequence[Problem],
+    full: bool,
+    progress: Progress,
+) -> BuildResult:
     started = time.perf_counter()
     key = embedder.key
     settings.index_dir.mkdir(parents=True, exist_ok=True)
@@ -173,14 +243,28 @@ def build_index(
     docs_hash = hashlib.sha256(
         json.dumps([_doc_to_row(d) for d in documents], sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
-    client = open_client(settings)
-    manifest = read_manifest(settings, key)
+    client, store_note = open_client_for_build(settings)
+    repaired = [store_note] if store_note else []
+    try:
+        manifest = read_manifest(settings, key)
+    except IndexError_ as exc:  # a damaged manifest is rebuilt from scratch
+        repaired.append(exc.message)
+        manifest = None
     old_store: ChunkStore | None = None
     old_ids: set[str] = set()
+    reusable = False
     if manifest is not None:
+        try:
+            found, reusable = _damage(settings, key, manifest, client)
+        except _StoreBroken as exc:
+            # A Chroma server is never wiped: its broken collection is dropped and rebuilt.
+            client = client if settings.chroma_host else reset_embedded_store(settings)
+            found, reusable = [f"{exc}; rebuilding its vectors"], False
+        repaired += found
         old_ids = set(manifest.get("chunk_ids", []))
         if (
             not full
+            and not repaired
             and old_ids == set(new_ids)
             and manifest.get("chunk_order") == new_ids
             and manifest.get("documents_hash") == docs_hash
@@ -201,10 +285,10 @@ def build_index(
                 time.perf_counter() - started,
                 tuple(problems),
             )
-        try:
+        if reusable:
             old_store = ChunkStore(client, manifest["collection"])
-        except Exception:
-            old_store, old_ids = None, set()
+    for line in repaired:
+        log.warning("Repairing the index: %s", line)
     keep = manifest["generation"] if manifest is not None and old_store is not None else None
     _cleanup_orphans(settings, client, key, keep=keep)
 
@@ -235,6 +319,7 @@ def build_index(
         _write_json_atomic(folder / "documents.json", [_doc_to_row(d) for d in documents])
         if store.count() != len(chunks):
             raise IndexError_(f"The new collection holds {store.count()} chunks, expected {len(chunks)}.")
+        checksums = file_checksums(folder)
     except BaseException:
         delete_collection(client, collection)
         shutil.rmtree(folder, ignore_errors=True)
@@ -253,6 +338,7 @@ def build_index(
             "chunk_order": new_ids,
             "documents_hash": docs_hash,
             "problems": [str(p) for p in problems],
+            "files": checksums,
         },
     )
     # The previous generation stays on disk until the next build, so a server that opened it
@@ -267,6 +353,7 @@ def build_index(
         False,
         time.perf_counter() - started,
         tuple(problems),
+        tuple(repaired),
     )
 
 
@@ -282,7 +369,10 @@ class OpenIndex:
 
 
 def open_index(settings: Settings, key: str) -> OpenIndex:
-    """Open the active generation for an embedder; IndexNotBuiltError when there is none."""
+    """Open the active generation for an embedder, checking every file against its checksum.
+
+    IndexNotBuiltError when there is none; IndexError_ (with a repair hint) when anything is damaged.
+    """
     manifest = read_manifest(settings, key)
     if manifest is None:
         raise IndexNotBuiltError(
@@ -290,6 +380,41 @@ def open_index(settings: Settings, key: str) -> OpenIndex:
         )
     folder = _generation_dir(settings, key, manifest["generation"])
     if not (folder / "chunks.jsonl").exists():
-        raise IndexError_(f"The index folder {folder} is incomplete.", hint="Run `metodguiden index --full`.")
-    store = ChunkStore(open_client(settings), manifest["collection"])
-    return OpenIndex(manifest, store, KeywordIndex.load(folder), load_chunks(folder), load_documents(folder))
+        raise IndexError_(f"The index folder {folder} is incomplete.", hint=REPAIR_HINT)
+    files = manifest.get("files")
+    bad = damaged_files(folder, files) if isinstance(files, dict) else []
+    if bad:
+        raise IndexError_(
+            f"The index files {', '.join(bad)} in {folder} are damaged (their checksums do not match).",
+            hint=REPAIR_HINT,
+        )
+    try:
+        keyword, chunks, documents = KeywordIndex.load(folder), load_chunks(folder), load_documents(folder)
+    except (ValueError, OSError, KeyError, TypeError, EOFError) as exc:  # damaged before checksums existed
+        raise IndexError_(f"The index in {folder} cannot be read ({exc}).", hint=REPAIR_HINT) from None
+    store = _open_store(settings, manifest, len(chunks))
+    return OpenIndex(manifest, store, keyword, chunks, documents)
+
+
+def _open_store(settings: Settings, manifest: dict[str, Any], expected: int) -> ChunkStore:
+    """The generation's collection, whole, with its vectors also in memory (the fallback if it breaks)."""
+    problem: Exception | None = None
+    for attempt in range(2):
+        try:
+            store = ChunkStore(open_client(settings), manifest["collection"])
+            count = store.count()
+            if count != expected:
+                raise IndexError_(
+                    f"The collection {manifest['collection']!r} holds {count} vectors, expected {expected}.",
+                    hint=REPAIR_HINT,
+                )
+            store.keep_in_memory()
+            return store
+        except Exception as exc:  # chromadb raises many types for a damaged store
+            problem = exc
+            if attempt == 0 and not settings.chroma_host:
+                # This process may hold a client on a store that a repair has since replaced on disk.
+                reset_client_cache()
+    if isinstance(problem, AssistantError):
+        raise problem
+    raise IndexError_(f"The vector store cannot be read ({problem}).", hint=REPAIR_HINT) from None

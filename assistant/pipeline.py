@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +17,7 @@ from assistant.answer.generator import Composer, Generator
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import LoadReport, load_corpus
 from assistant.embeddings import Embedder, Role, make_embedder
+from assistant.errors import AssistantError
 from assistant.index import BuildResult, OpenIndex, Progress, build_index, open_index, read_manifest
 from assistant.plan import plan_process
 from assistant.reading import Understanding, read_question, semantic_text
@@ -23,6 +25,8 @@ from assistant.retrieval import DenseRetriever, KeywordRetriever, make_retriever
 from assistant.semantic import SemanticReader, reader_dir, reads_meaning
 from assistant.types import Answer, Chunk, ContextProfile, Filters, PlanPhase, ScoredChunk
 from assistant.understanding import clean_question, method_names
+
+log = logging.getLogger(__name__)
 
 
 def _no_progress(step: str, done: int, total: int) -> None:
@@ -96,6 +100,8 @@ class Assistant:
         self.embedder = CachingEmbedder(embedder)
         self.generator: Generator = generator or Composer()
         self._lock = threading.Lock()
+        self._refresh_problem = ""  # the last damage refresh() logged: said once, not on every question
+        self._refreshing = threading.Lock()  # one thread opens a new generation; the others go on answering
         self._reader: SemanticReader | None = None
         self._load(index)
 
@@ -128,13 +134,34 @@ class Assistant:
         )
 
     def refresh(self) -> bool:
-        """Reopen the index if another process swapped in a new generation; True when it did."""
-        manifest = read_manifest(self.settings, self.embedder.key)
-        if manifest is None or manifest.get("generation") == self.index.manifest.get("generation"):
+        """Reopen the index if another process swapped in a new generation; True when it did.
+
+        When the index on disk is damaged, the loaded one keeps answering and one line is logged.
+        """
+        if not self._refreshing.acquire(blocking=False):
+            return False  # another thread is opening the new generation; this question uses the loaded one
+        try:
+            manifest = read_manifest(self.settings, self.embedder.key)
+            if manifest is None or manifest.get("generation") == self.index.manifest.get("generation"):
+                return False
+            index = open_index(self.settings, self.embedder.key)
+        except AssistantError as exc:
+            if exc.message != self._refresh_problem:
+                self._refresh_problem = exc.message
+                log.error(
+                    "The index on disk cannot be opened (%s); still answering from generation %s. %s",
+                    exc.message,
+                    self.index.manifest.get("generation"),
+                    exc.hint,
+                )
             return False
-        with self._lock:
-            self._load(open_index(self.settings, self.embedder.key))
-        return True
+        else:
+            self._refresh_problem = ""
+            with self._lock:
+                self._load(index)
+            return True
+        finally:
+            self._refreshing.release()
 
     def search(
         self,

@@ -224,7 +224,7 @@ def test_damaged_manifest_and_missing_folder_are_index_errors(fake_settings: Set
     manifest.write_text(text[: len(text) // 2])
     with pytest.raises(IndexError_) as info:
         open_index(fake_settings, "fake64")
-    assert str(manifest) in info.value.message and "--full" in info.value.hint
+    assert str(manifest) in info.value.message and "metodguiden index" in info.value.hint
     manifest.write_text(text)
     (fake_settings.index_dir / "fake64" / result.generation / "chunks.jsonl").unlink()
     with pytest.raises(IndexError_, match="incomplete"):
