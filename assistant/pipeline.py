@@ -16,7 +16,7 @@ from assistant.answer.context import AdviceContext, phase_of
 from assistant.answer.generator import Composer, Generator
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import LoadReport, load_corpus
-from assistant.embeddings import Embedder, Role, make_embedder
+from assistant.embeddings import Embedder, Role, check_index_embedder, make_embedder
 from assistant.errors import AssistantError
 from assistant.index import BuildResult, OpenIndex, Progress, build_index, open_index, read_manifest
 from assistant.plan import plan_process
@@ -129,9 +129,9 @@ class Assistant:
     ) -> Assistant:
         """Build everything the settings describe; raises with a hint when a part is missing."""
         embedder = embedder or make_embedder(settings)
-        return cls(
-            settings, embedder, open_index(settings, embedder.key), generator or make_generator(settings)
-        )
+        index = open_index(settings, embedder.key)
+        check_index_embedder(index.manifest, embedder)  # another model's vectors would rank nonsense
+        return cls(settings, embedder, index, generator or make_generator(settings))
 
     def refresh(self) -> bool:
         """Reopen the index if another process swapped in a new generation; True when it did.

@@ -30,6 +30,8 @@ MAIN_COLUMNS: tuple[str, ...] = (
     "pass_rate",
     "latency_p50_ms",
     "latency_p95_ms",
+    "index_s_per_1000",
+    "embedder_rss_mb",
 )
 CATEGORY_COLUMNS: tuple[str, ...] = (
     "cases",

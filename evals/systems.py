@@ -92,9 +92,10 @@ def baseline_available() -> bool:
 
 
 def default_configs(settings: Settings) -> list[str]:
-    """Keyword-only, dense-only per installed embedder, hybrid with the default embedder, baseline."""
-    names = ["keyword"] + [f"dense-{e}" for e in installed_embedders(settings)]
-    names.append(f"hybrid-{settings.embedder}")
+    """Keyword-only, dense-only and hybrid per installed embedder (the default's hybrid too), baseline."""
+    installed = installed_embedders(settings)
+    names = ["keyword"] + [f"dense-{e}" for e in installed]
+    names += [f"hybrid-{e}" for e in dict.fromkeys([*installed, settings.embedder])]
     if baseline_available():
         names.append("baseline")
     return names
@@ -192,10 +193,44 @@ def baseline_answer(metas: Sequence[dict[str, Any]], texts: Sequence[str], langu
 
 @dataclass
 class Prepared:
-    """Systems ready to answer, plus the embedders they loaded (reused for the support metric)."""
+    """Systems ready to answer, the embedders they loaded (reused for the support metric), their costs."""
 
     systems: list[System]
     embedders: dict[str, Any] = field(default_factory=dict)
+    costs: dict[str, dict[str, float]] = field(default_factory=dict)  # config name → cost figures
+
+
+COST_SAMPLE = 32  # passages embedded cold (no cache) to price an embedder's index build
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process now (Linux), in MB."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def embedder_cost(settings: Settings, name: str) -> tuple[Any, dict[str, float]]:
+    """Load an embedder and price it: memory it added, cold seconds per 1,000 passages of this corpus."""
+    from assistant.chunking import chunk_with
+    from assistant.corpus import load_corpus
+    from assistant.embeddings import make_embedder
+
+    before = _rss_mb()
+    embedder = make_embedder(settings.replace(embedder=name))
+    chunks = chunk_with(settings, load_corpus(settings.corpus_dirs).documents)
+    step = max(1, len(chunks) // COST_SAMPLE)
+    sample = [c.embed_text for c in chunks[::step][:COST_SAMPLE]]
+    embedder.embed(sample[:1], "document")  # loads a lazily loaded model: not part of the per-passage price
+    start = time.perf_counter()
+    embedder.embed(sample, "document")
+    seconds = time.perf_counter() - start
+    per_1000 = seconds * 1000 / max(1, len(sample))
+    return embedder, {"index_s_per_1000": per_1000, "embedder_rss_mb": _rss_mb() - before}
 
 
 def prepare(settings: Settings, names: Sequence[str], progress: Progress = _no_progress) -> Prepared:
@@ -213,16 +248,28 @@ def prepare(settings: Settings, names: Sequence[str], progress: Progress = _no_p
         progress(f"Förbereder {config.name}", i, len(configs))
         if config.kind == "baseline":
             prepared.systems.append(_baseline(base, root / "baseline-minilm", progress))
+            prepared.costs[config.name] = embedder_cost(base, "minilm")[1]
             continue
         s = base.replace(embedder=config.embedder, retrieval_mode=config.mode)
         if config.embedder not in prepared.embedders:
-            embedder = make_embedder(s)
+            if config.mode == "keyword":  # BM25 only: no model to price
+                embedder, cost = make_embedder(s), {"index_s_per_1000": 0.0, "embedder_rss_mb": 0.0}
+            else:
+                embedder, cost = embedder_cost(s, config.embedder)
             index_corpus(s, embedder, progress=progress)
             prepared.embedders[config.embedder] = embedder
+            prepared.costs[f"embedder:{config.embedder}"] = cost
+        prepared.costs[config.name] = prepared.costs[f"embedder:{config.embedder}"]
         assistant = Assistant.from_settings(s, prepared.embedders[config.embedder])
         prepared.systems.append(PipelineSystem(config.name, assistant))
     progress("Förbereder klart", len(configs), len(configs))
     return prepared
+
+
+def add_costs(summary: dict[str, Any], costs: dict[str, dict[str, float]]) -> None:
+    """Put each configuration's cost figures beside its quality in the summary's `overall`."""
+    for name, data in summary.items():
+        data["overall"].update(costs.get(name, {}))
 
 
 def _baseline(settings: Settings, folder: Path, progress: Progress) -> BaselineSystem:

@@ -141,3 +141,38 @@ def test_gemma_ranks_the_relevant_swedish_passage_first(gemma: Any) -> None:
     ]:
         q = gemma.embed([question], "query")[0]
         assert int(np.argmax(docs @ q)) == best, question
+
+
+# ---------------------------------------------------------------- the device
+
+
+def test_device_auto_follows_torch_and_cpu_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from assistant.embeddings import batch_size_for, choose_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert choose_device("auto") == "cuda" and choose_device("cuda:1") == "cuda:1"
+    assert choose_device("cpu") == "cpu"
+    assert batch_size_for("cuda", 16) == 128 and batch_size_for("cuda", 64) == 256
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert choose_device("auto") == "cpu" and batch_size_for("cpu", 16) == 16
+    with pytest.raises(ConfigError) as info:
+        choose_device("cuda")
+    assert "no GPU" in info.value.message and "METODGUIDEN_DEVICE" in (info.value.hint or "")
+    with pytest.raises(ConfigError):
+        choose_device("tpu")
+
+
+def test_the_model_loads_on_the_chosen_device_with_its_batch(models_dir: Path) -> None:
+    """MiniLM (small) loads lazily, on the CPU here unless torch sees a GPU."""
+    import torch
+
+    e = make_embedder(Settings(models_dir=models_dir, embedder="minilm", device="auto"))
+    assert e._model is None and e.dim == 384  # type: ignore[attr-defined]
+    assert e.embed(["hej"], "query").shape == (1, 384)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert e.device == expected and str(e.model.device).startswith(expected)  # type: ignore[attr-defined]
+    forced = make_embedder(Settings(models_dir=models_dir, embedder="minilm", device="cpu"))
+    forced.embed(["hej"], "query")
+    assert forced.device == "cpu" and forced.batch_size == 16  # type: ignore[attr-defined]

@@ -27,6 +27,8 @@ SUMMARY_COLUMNS = (
     "pass_rate",
     "latency_p50_ms",
     "latency_p95_ms",
+    "index_s_per_1000",
+    "embedder_rss_mb",
 )
 
 
@@ -116,7 +118,7 @@ def eval_main(
     from evals.gold import MethodCatalog, load_gold
     from evals.report import write_outputs
     from evals.runner import run_cases, summary
-    from evals.systems import default_configs, parse_config, prepare
+    from evals.systems import add_costs, default_configs, parse_config, prepare
 
     with errors(ctx):
         if out_dir is None and not gate:
@@ -147,6 +149,7 @@ def eval_main(
             embedder, embedder_name = _support_embedder(choice, prepared.embedders, s)
             results = run_cases(cases, prepared.systems, embedder=embedder, judge=judge, progress=logged)
         result_summary = summary(results)
+        add_costs(result_summary, prepared.costs)  # price beside quality: index s/1,000 passages, memory
         meta = {
             "gold": str(gold_path),
             "cases": len(cases),
