@@ -229,8 +229,12 @@ class PostgresStore(FeedbackStore):
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
-        import psycopg
-
+        try:
+            import psycopg
+        except ImportError:
+            raise FeedbackError(
+                "PostgreSQL support (psycopg) is not installed.", hint="Run `make setup` (requirements.lock)."
+            ) from None
         try:
             conn = psycopg.connect(self.url, connect_timeout=self.connect_timeout_s)
         except psycopg.Error as exc:
