@@ -119,6 +119,8 @@ def phase_ours(settings: Settings, corpus: Path, data: Path, queries: int) -> di
         "chunks": cold.chunks,
         "documents": cold.documents,
         "search": _latency(lambda q: assistant.search(q), qs),
+        # Reading the question on top of its (now cached) query embedding: rules + semantic reader.
+        "understand": _latency(lambda q: assistant.understand(q), qs),
         # The search above cached every query vector: forget them, so that ask pays for its embedding.
         "ask": _latency(lambda q: assistant.ask(q), qs, before=assistant.embedder.clear),
         "peak_rss_mb": _peak_rss_mb(),
@@ -257,6 +259,12 @@ def format_report(r: dict[str, Any]) -> str:
             f"Ny klon med inbäddningscachen (corpus-embeddings/): index på {o['clone_index_s']:.1f} s, "
             f"{o['clone_embedded']} avsnitt bäddades in; kall indexering {o['cold_index_per_1000_s']:.1f} s "
             "per 1 000 avsnitt.\n"
+        )
+    if "understand" in o:
+        u = o["understand"]
+        head += (
+            f"Läsning av frågan (understand) utöver frågans inbäddning: p50 {u['p50_ms']:.1f} ms, "
+            f"p95 {u['p95_ms']:.1f} ms.\n"
         )
     head += "\n"
     lines = [f"{'mått':34} {'Metodguiden':>12} {'baslinje':>10} {'kvot':>7}"]

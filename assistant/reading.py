@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from assistant.context_profile import merge_profiles, parse_profile, profile_from_conversation
 from assistant.semantic import Reading
@@ -116,21 +117,21 @@ def _semantic_intent(
     if rule == "out_of_scope":
         if keeps_in_scope or (reading.get("scope", "in") >= IN_SCOPE_AT and not out_of_scope_cue(text)):
             best, p = reading.best("intents")
-            return _allowed(best, methods, text), p  # type: ignore[arg-type]
+            return _allowed(best, methods, text), p
         return "out_of_scope", p_out
     if p_out >= OUT_OF_SCOPE_AT and not keeps_in_scope:
         return "out_of_scope", p_out
     best, p = reading.best("intents")
     if p >= INTENT_AT and best != rule:
-        return _allowed(best, methods, text, fallback=rule), p  # type: ignore[arg-type]
+        return _allowed(best, methods, text, fallback=rule), p
     return rule, max(p, reading.get("intents", rule))
 
 
-def _allowed(intent: str, methods: Sequence[str], text: str, fallback: str = "general") -> str:
-    """An intent the question can carry: a comparison needs two methods, facts need a method or a subject."""
+def _allowed(intent: str, methods: Sequence[str], text: str, fallback: Intent = "general") -> Intent:
+    """An intent the question can carry: a comparison needs two named methods."""
     if intent == "comparison" and len(methods) < 2:
         return fallback if fallback != "comparison" else "general"
-    return intent
+    return cast(Intent, intent)
 
 
 def read_question(
