@@ -94,7 +94,15 @@ def test_ask_refuses_a_bad_question(client: Any, question: Any, expected: str) -
     ],
 )
 def test_ask_refuses_a_bad_history(client: Any, history: Any, expected: str) -> None:
+    _needs_history(client)
     _error(client.predict(QUESTION, "", history, api_name="/ask"), expected)
+
+
+def _needs_history(client: Any) -> None:
+    """The `history` argument of /ask arrives with the UI's conversation API (issue 12)."""
+    params = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/ask"]["parameters"]
+    if "history" not in {p["parameter_name"] for p in params}:
+        pytest.skip("/ask has no history parameter in this tree yet")
 
 
 def _raw_call(url: str, api: str, body: str) -> Any:
@@ -124,7 +132,9 @@ def _raw_call(url: str, api: str, body: str) -> Any:
         (json.dumps({"data": [QUESTION, {"scale": "\ud800"}, None]}), "Profilen"),
     ],
 )
-def test_a_lone_surrogate_anywhere_is_refused(served: Served, body: str, expected: str) -> None:
+def test_a_lone_surrogate_anywhere_is_refused(served: Served, client: Any, body: str, expected: str) -> None:
+    if "Meddelande" in expected:
+        _needs_history(client)
     _error(_raw_call(served.url, "ask", body), expected)
 
 
@@ -134,6 +144,7 @@ def test_a_good_profile_and_history_still_answer(client: Any) -> None:
         {"role": "assistant", "content": [{"type": "text", "text": "Berätta mer."}]},
     ]
     profile = json.dumps({"population": 5000, "ages": [13, 19], "budget_sek": 100000, "time_weeks": 8})
+    _needs_history(client)
     data = client.predict(QUESTION, profile, history, api_name="/ask")
     assert "error" not in data and data["profile"]["ages"] == [13, 19] and data["citations"]
 
