@@ -96,10 +96,15 @@ class Reason:
     key: str  # the message `reason.<key>` in messages.toml
     params: tuple[tuple[str, object], ...] = ()
     weight: float = 0.0
+    means: str = ""  # the message `means.<means>`: what the fact means for the official, if it needs saying
 
     def text(self, lang: Lang) -> str:
-        """The reason in the user's language."""
+        """The reason in the user's language: the fact, as the card's key facts state it."""
         return say(f"reason.{self.key}", lang, **dict(self.params))
+
+    def explained(self, lang: Lang) -> str:
+        """The reason and, where it needs saying, what it means ('… : räcker till en enkel variant …')."""
+        return f"{self.text(lang)}: {say(f'means.{self.means}', lang)}" if self.means else self.text(lang)
 
     @property
     def sv(self) -> str:
@@ -136,9 +141,11 @@ class _Tally:
         self.raw += points
         self.pros.append(Reason(fld, key, tuple(params.items()), points))
 
-    def con(self, points: float, fld: str, key: str, hard: bool = False, **params: object) -> None:
+    def con(
+        self, points: float, fld: str, key: str, hard: bool = False, means: str = "", **params: object
+    ) -> None:
         self.raw -= points
-        self.cons.append(Reason(fld, key, tuple(params.items()), points))
+        self.cons.append(Reason(fld, key, tuple(params.items()), points, means))
         self.hard |= hard
 
 
@@ -168,7 +175,13 @@ def _fits_money(t: _Tally, card: MethodCard, budget: int | None) -> bool:
     elif _low_end(budget, lo, hi):
         t.pro(w["enough_money"], "cost_sek", "money_simple_variant", lo=Money(lo), hi=Money(hi))
         t.con(
-            w["low_end_points"], "cost_sek", "money_low_end", budget=Money(budget), lo=Money(lo), hi=Money(hi)
+            w["low_end_points"],
+            "cost_sek",
+            "money_low_end",
+            means="simple_variant",
+            budget=Money(budget),
+            lo=Money(lo),
+            hi=Money(hi),
         )
         return True
     else:
@@ -202,6 +215,7 @@ def _fits_time(t: _Tally, card: MethodCard, weeks: float | None) -> bool:
             w["low_end_points"],
             "duration_weeks",
             "time_low_end",
+            means="shorter_process",
             time=Weeks(weeks),
             lo=Weeks(lo),
             hi=Weeks(hi),
@@ -308,7 +322,7 @@ def fit(card: MethodCard, profile: ContextProfile, relevance: float = 0.0) -> Fi
     ):
         t.con(wo["staff_heavy_small"], "staff_effort", "staff_heavy_small")
     elif card.staff_effort == "hog" and (low_money or low_time):
-        t.con(wo["staff_heavy_low_end"], "staff_effort", "staff_heavy_low_end")
+        t.con(wo["staff_heavy_low_end"], "staff_effort", "staff_heavy_low_end", means="project_lead")
     if profile.commitment is False and {"inflytande", "medbestammande"} & set(card.influence):
         t.con(wi["needs_commitment"], "influence", "needs_commitment")
     s = w["score"]

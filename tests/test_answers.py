@@ -357,6 +357,36 @@ def test_general_questions_answer_from_course_material(
     check_citations(assistant, answer)
 
 
+def test_general_answers_are_a_synthesis_not_pasted_passages(assistant: Assistant) -> None:
+    answer = assistant.ask("Varför är återkoppling viktigt i medborgardialog?")
+    paragraphs = answer.text.split("\n\n")[1:]
+    assert paragraphs and all(p.startswith("**") for p in paragraphs)  # one paragraph per source
+    for p in paragraphs:
+        body = p.split("**: ", 1)[1]
+        assert re.fullmatch(r"(?:[^\[\]]+ \[\d+\]\s*)+", body), f"a sentence without its citation: {p}"
+    check_citations(assistant, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "course"),
+    [
+        ("Hur bjuder vi in till en dialog om den nya parken?", "sv", "5. Inbjudan"),
+        ("Hur återkopplar vi till invånarna efter dialogen?", "sv", "10. Återkoppling"),
+        ("How do we report back to residents after the dialogue?", "en", "10. Återkoppling"),
+    ],
+)
+def test_a_question_about_one_phase_answers_that_phase(
+    assistant: Assistant, question: str, lang: str, course: str
+) -> None:
+    answer = assistant.ask(question)
+    assert (answer.language, answer.intent) == (lang, "process_planning")
+    assert answer.plan == ()  # no six-phase plan around an arbitrary method
+    assert not re.search(r"^\*\*\d\. ", answer.text, flags=re.MULTILINE)
+    assert any(c.doc_id == "kurs-processdesign" and c.section == course for c in answer.citations)
+    assert any(c.section == "Så går det till" for c in answer.citations)  # and what the cards say about it
+    check_citations(assistant, answer, support=False)
+
+
 # --- abstention, errors, injection ------------------------------------------------------------------
 
 

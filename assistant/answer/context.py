@@ -71,7 +71,9 @@ def phases() -> tuple[Phase, ...]:
 
 def phase_of(question: str) -> Phase | None:
     """The one phase a question names ('hur bjuder vi in?'); None when it names none or several."""
-    q = question.lower()
+    q = f" {question.lower()} "
+    if any(cue in q for cue in setting("phase_whole", "cues")):
+        return None
     hits = [p for p in phases() if any(cue in q for cue in p.cues)]
     # Invitation and recruitment share the card's steps: naming both is still one step of the card.
     if len({p.card_words for p in hits}) != 1:

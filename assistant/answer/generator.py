@@ -53,7 +53,7 @@ class Generator(Protocol):
 
 def method_fit(fit: Fit, lang: Lang) -> MethodFit:
     """A scored method for the answer: its score and its reasons, for (+) and against (−)."""
-    reasons = ["+ " + r.text(lang) for r in fit.pros] + ["− " + r.text(lang) for r in fit.cons]
+    reasons = ["+ " + r.explained(lang) for r in fit.pros] + ["− " + r.explained(lang) for r in fit.cons]
     return MethodFit(id=fit.card.id, title=fit.card.title, score=fit.score, reasons=tuple(reasons))
 
 

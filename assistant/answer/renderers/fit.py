@@ -65,9 +65,17 @@ def render_fit(ctx: AdviceContext, cites: Citations) -> Rendered | None:
         if fit.pros:
             because = say("fit.because", lang, reasons=join([r.text(lang) for r in fit.pros[:3]], lang))
             block.append(because + cites.cite(facts, because))
-        if fit.cons:
-            watch = say("fit.watch", lang, reasons=join([r.text(lang) for r in fit.cons[:2]], lang))
+        # A resource at the low end of the card's span is said on its own, cited to the card's
+        # passage on resources, and followed by what it means (advice, not a fact from the card).
+        low = [r for r in fit.cons if r.means]
+        other = [r for r in fit.cons if not r.means]
+        if other:
+            watch = say("fit.watch", lang, reasons=join([r.text(lang) for r in other[:2]], lang))
             block.append(watch + cites.cite(facts, watch))
+        if low:
+            watch = say("fit.watch", lang, reasons=join([r.text(lang) for r in low[:2]], lang))
+            src = ctx.card_passage(fit.card.id, "resources") or facts
+            block.append(watch + cites.cite(src, watch) + " " + say("fit.simple_variant", lang))
         lines.append(" ".join(b for b in block if b))
     for fit in [f for f in ctx.fits if f.hard_conflict and f.relevance >= 0.5][:1]:
         facts = ctx.card_passage(fit.card.id, "key_facts")

@@ -20,6 +20,7 @@ PASSAGES = 4
 PER_PASSAGE = 2
 TOTAL = 6
 MAX_SENTENCE = 320
+FIRST_CHARS = 380  # how much of the best passage's opening is quoted: within one citation's quote
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def _sources(ctx: AdviceContext) -> list[ScoredChunk]:
     summary = heading("kind.method", "summary")
     out: list[ScoredChunk] = []
     for sc in ctx.passages[:PASSAGES]:
-        if sc.chunk.section == summary and sc.chunk.kind != "method":
+        if sc.chunk.section == summary and sc.chunk.kind == "course":
             sc = ctx.search(sc.chunk.doc_id, ctx.question) or sc
         if sc.chunk.id not in {o.chunk.id for o in out}:
             out.append(sc)
@@ -48,15 +49,29 @@ def _picks(ctx: AdviceContext) -> list[_Pick]:
     """Each source's best sentences; every source gets its first sentence before any gets a second."""
     wanted = stems(ctx.question)
     per_source: list[list[_Pick]] = []
-    for sc in _sources(ctx):
+    for rank, sc in enumerate(_sources(ctx)):
         found = [s for s in sentences(without_aliases(sc.chunk.text)) if 20 <= len(s) <= MAX_SENTENCE]
         if not found:
             continue
+        if rank == 0:
+            # The best passage answers the question most directly: its opening, in its own order.
+            opening = [
+                (i, s) for i, s in enumerate(found) if sum(len(x) for x in found[: i + 1]) <= FIRST_CHARS
+            ]
+            per_source.append([_Pick(sc, i, s) for i, s in (opening or [(0, found[0])])])
+            continue
         # Sentences sharing most words with the question; the opening sentence when none shares any.
         scored = sorted(enumerate(found), key=lambda p: (-len(wanted & stems(p[1])), p[0]))
-        best = [p for p in scored if wanted & stems(p[1])][:PER_PASSAGE] or scored[:1]
+        first_i, first_s = next((p for p in scored if wanted & stems(p[1])), scored[0])
+        best = [(first_i, first_s)]
+        # A second sentence only right beside the first: the citation quotes one contiguous run.
+        nxt = [p for p in scored[1:] if abs(p[0] - first_i) == 1 and wanted & stems(p[1])]
+        if nxt and len(first_s) + len(nxt[0][1]) < FIRST_CHARS:
+            best.append(nxt[0])
         per_source.append([_Pick(sc, i, s) for i, s in best])
-    chosen = [row[rank] for rank in range(PER_PASSAGE) for row in per_source if rank < len(row)][:TOTAL]
+    first = per_source[:1]
+    rest = [row[rank] for rank in range(PER_PASSAGE) for row in per_source[1:] if rank < len(row)]
+    chosen = [p for row in first for p in row] + rest[: max(TOTAL - sum(len(r) for r in first), 2)]
     # Back in source order, and in each source in the order the sentences are written.
     order = {id(row[0].source): n for n, row in enumerate(per_source)}
     return sorted(chosen, key=lambda p: (order[id(p.source)], p.order))

@@ -34,7 +34,8 @@ def _card_steps(
         if src is None or item is None:
             continue
         lead = say("plan.steps_focus", ctx.language, title=short_title(f.card.title))
-        lines.append(f"{lead} {first_sentences(item, 480)}" + cites.cite(src))
+        line = f"{lead} {first_sentences(item, 480)}"
+        lines.append(line + cites.cite(src, line))
         used.append(f)
         if len(used) == CARDS_QUOTED:
             break
@@ -53,7 +54,7 @@ def render_phase(ctx: AdviceContext, cites: Citations) -> Rendered | None:
         src = ctx.passage(ref)
         if src is not None:
             said = say("plan.course_says", lang, sentence=first_sentences(src.chunk.text, 360))
-            lines.append(said + cites.cite(src))
+            lines.append(said + cites.cite(src, said))
     named = [f for f in ctx.fits if f.card.id in ctx.methods]
     candidates = named or [f for f in ctx.fits if not f.hard_conflict][:CANDIDATES]
     steps, used = _card_steps(ctx, candidates, phase.card_words, cites)

@@ -55,7 +55,7 @@ def render_process(ctx: AdviceContext, cites: Citations) -> Rendered | None:
                 first_sentences(steps_src.chunk.text, 360),
             )
         )
-        lines.append(f"{lead} {text}" + cites.cite(steps_src))
+        lines.append(f"{lead} {text}" + cites.cite(steps_src, f"{lead} {text}"))
     total = sum(p.weeks for p in ctx.plan)
     lines.append(say("plan.total", lang, total=Weeks(total)))
     for mid in ctx.methods[:1]:
