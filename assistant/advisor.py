@@ -231,11 +231,18 @@ def _fits_people(t: _Tally, card: MethodCard, n: int | None) -> None:
         return
     w = weights()["resources"]
     lo, hi = card.participants
-    span = {"n": n, "lo": int(lo), "hi": int(hi)}
     if n > w["participants_over"] * hi or n < w["far_below"] * lo:
-        t.con(w["participants_out_points"], "participants", "participants_out", hard=True, **span)
+        t.con(
+            w["participants_out_points"],
+            "participants",
+            "participants_out",
+            hard=True,
+            n=n,
+            lo=int(lo),
+            hi=int(hi),
+        )
     elif lo <= n <= hi:
-        t.pro(w["participants_fit"], "participants", "participants_fit", **span)
+        t.pro(w["participants_fit"], "participants", "participants_fit", n=n, lo=int(lo), hi=int(hi))
 
 
 def _fits_groups(t: _Tally, card: MethodCard, profile: ContextProfile) -> None:
