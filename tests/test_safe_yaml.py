@@ -20,17 +20,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def alias_bomb(levels: int = 9) -> str:
-    """The classic 'billion laughs' front matter: each level repeats the previous one nine times."""
-    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    """A 'billion laughs' that passes validation: the alias chain sits in the free-form `participedia` field.
+
+    With the old loader 7 levels took 2.8 s and 124 MB, each level nine times more; 9 levels is 387 420 489
+    strings once expanded.
+    """
+    chain = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     names = "abcdefghijklmnopqrstuvwxyz"
     for prev, name in itertools.pairwise(names[:levels]):
-        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
-    front = "id: bomb\nkind: course\ntitle: Bomb\nlang: sv\n" + "\n".join(lines) + "\n"
+        chain.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    front = (
+        "id: bomb\nkind: method\ntitle: Bomb\nlang: sv\nsummary: En metod som testar alias.\n"
+        "licence: CC-BY-SA-4.0\nsource: participedia\n"
+        "sources:\n  - {title: Källa, url: 'https://example.org/a', publisher: Ex}\n"
+        "participedia:\n" + "\n".join("  " + c for c in chain) + "\n"
+    )
     return f"---\n{front}---\nText.\n"
 
 
 def test_the_bomb_is_the_small_file_from_the_report() -> None:
-    assert len(alias_bomb().encode()) < 700  # 9 levels of 9: 387 420 489 strings once expanded
+    assert len(alias_bomb().encode()) < 700
 
 
 # The child loads the modules first, then caps its address space at 1 GB: the parse alone must fit.
@@ -75,12 +84,12 @@ def test_an_alias_bomb_is_refused_fast_in_little_memory_everywhere(tmp_path: Pat
     assert result["seconds"] < 10
     # corpus loading: the file and the line of the first anchor
     assert result["problems"] == [
-        f"{bomb}:6: YAML anchors and aliases are not allowed (anchor '&a'); write the values out in full"
+        f"{bomb}:12: YAML anchors and aliases are not allowed (anchor '&a'); write the values out in full"
     ]
     # the importer (corpus add) and the trainer upload review refuse it, naming file and line
-    assert "'bomb.md' rad 6" in result["imported"] and "alias" in result["imported"]
+    assert "'bomb.md' rad 12" in result["imported"] and "alias" in result["imported"]
     status, problems = result["review"]
-    assert status == "refused" and "rad 6" in problems[0]
+    assert status == "refused" and "rad 12" in problems[0]
 
 
 def test_a_single_alias_is_refused_too(tmp_path: Path) -> None:
