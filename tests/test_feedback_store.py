@@ -173,3 +173,21 @@ def test_the_store_is_the_only_writer_of_the_schema() -> None:
         text = path.read_text(encoding="utf-8")
         assert "sqlite3" not in text and "INSERT INTO" not in text and "FROM feedback" not in text, path
     assert issubclass(SqliteStore, FeedbackStore) and issubclass(PostgresStore, FeedbackStore)
+
+
+def test_eval_candidates_reads_either_store_through_the_cli(
+    target: str, tmp_path: Path, models_dir: Path
+) -> None:
+    from tests._support_cli import run_cli
+
+    store = open_store(target)
+    store.add("Vilken metod når pensionärer?", ANSWER, -1, "fel metod")
+    store.add("Hur gör man en trygghetsvandring?", ANSWER, 1)
+    out = tmp_path / "kandidater.jsonl"
+    proc = run_cli(
+        "eval", "candidates", "--feedback", target, "--out", out, "--gold", tmp_path / "no-gold",
+        models_dir=models_dir, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and "pensionärer" in lines[0] and "fel metod" in lines[0]

@@ -183,7 +183,7 @@ def eval_main(
 @app.command("candidates")
 def eval_candidates(
     ctx: typer.Context,
-    feedback: Annotated[Path, typer.Option(help="The feedback SQLite database.")],
+    feedback: Annotated[str, typer.Option(help="The feedback SQLite file, or a postgresql:// URL.")],
     out_file: Annotated[Path, typer.Option("--out", help="Candidate gold cases (JSONL) to review.")],
     gold: Annotated[Path | None, typer.Option(help="Skip questions already in this gold set.")] = None,
     since: Annotated[str | None, typer.Option(help="Only feedback from this date (YYYY-MM-DD) on.")] = None,
