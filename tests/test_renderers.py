@@ -29,6 +29,7 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
             "Arbetsinsats för kommunens personal: hög.",
         ),
         ("När passar det", "- När frågan är svår och kräver avvägningar mellan värderingar."),
+        ("När passar det inte", "- När beslutet redan är fattat.\n- När det brådskar."),
         (
             "Så går det till",
             "1. **Mandat.** Nämnden beslutar om uppdraget.\n"
@@ -117,6 +118,7 @@ RAD = MethodCard(
     staff_effort="hog",
     summary_en="A citizens' assembly is a randomly selected group of residents who deliberate.",
     fits_en=("When the issue is hard and calls for trade-offs between values.",),
+    not_fits_en=("When the decision has already been made.", "When it is urgent."),
 )
 ENKAT = MethodCard(
     id="enkat",
@@ -236,6 +238,14 @@ def test_english_facts_quote_the_cards_english_fields() -> None:
     assert RAD.summary_en in answer.text and "- " + RAD.fits_en[0] in answer.text
     assert "Swedish" not in answer.text
     assert {c.section for c in answer.citations} == {"Sammanfattning", "När passar det"}
+
+
+def test_english_question_about_when_a_method_does_not_fit_gets_the_english_bullets() -> None:
+    card = RAD
+    answer = Composer().generate(ctx("When should we not use it?", "factual", lang="en", methods=("rad",)))
+    assert card.summary_en in answer.text and "Swedish" not in answer.text
+    assert answer.text.count("\n- ") == len(RAD.not_fits_en)
+    assert {c.section for c in answer.citations} == {"Sammanfattning", "När passar det inte"}
 
 
 def test_compare_tabulates_both_methods_with_cost_in_kronor() -> None:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli import corpus, evaluate, models, query, run
+from assistant.cli import corpus, evaluate, loadtest, models, query, run
 from assistant.cli._shared import CliState, fail
 from assistant.config import apply_process_environment, load_settings
 from assistant.errors import AssistantError
@@ -29,6 +29,7 @@ app.command("ask")(query.ask)
 app.command("chat")(query.chat)
 app.command("serve")(run.serve)
 app.command("bench")(run.bench)
+app.command("loadtest")(loadtest.loadtest)
 
 
 @app.callback()

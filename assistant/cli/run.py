@@ -24,6 +24,9 @@ def index(
             result, report = index_corpus(settings(ctx), embedder, full=full, progress=bar)
     for problem in report.problems:
         err.print(f"[yellow]Hoppade över:[/] {problem}", highlight=False)
+    for damage in result.repaired:
+        err.print("[yellow]Reparerat:[/] ", end="")
+        err.print(damage, highlight=False, markup=False)
     if result.unchanged:
         out.print(f"Indexet är aktuellt: {result.documents} dokument, {result.chunks} avsnitt.")
     else:

@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+from assistant.advisor import MethodCard
 from assistant.answer.citations import Citations
 from assistant.answer.context import AdviceContext, heading, setting
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.text import first_sentences, say, short_title
+from assistant.types import ScoredChunk
+
+
+def _english(
+    ctx: AdviceContext, card: MethodCard, best: ScoredChunk, summary: ScoredChunk, cites: Citations
+) -> list[str]:
+    """The card's English summary, and its English 'when it fits / does not' bullets when asked or found.
+
+    The bullets are cited to the Swedish section they were written from.
+    """
+    lines = [card.summary_en + cites.cite(summary)]
+    q = f" {ctx.question.lower()} "
+    fits, not_fits = heading("kind.method", "fits"), heading("kind.method", "not_fits")
+    wanted = ""
+    if any(cue in q for cue in setting("fit_questions", "not_fits")):
+        wanted = not_fits
+    elif best.chunk.section in (fits, not_fits):
+        wanted = best.chunk.section
+    elif any(cue in q for cue in setting("fit_questions", "fits")):
+        wanted = fits
+    bullets = {fits: card.fits_en, not_fits: card.not_fits_en}.get(wanted, ())
+    src = (best if best.chunk.section == wanted else ctx.search(card.id, wanted)) if wanted else None
+    if bullets and src is not None:
+        lines.append("\n".join(f"- {b}" for b in bullets) + cites.cite(src))
+    elif best.chunk.id != summary.chunk.id and best.chunk.section != summary.chunk.section:
+        quoted = first_sentences(best.chunk.text, 480)
+        lines.append(say("facts.card_adds", ctx.language, sentence=quoted) + cites.cite(best))
+    return lines
 
 
 def render_facts(ctx: AdviceContext, cites: Citations) -> Rendered | None:
@@ -22,18 +51,7 @@ def render_facts(ctx: AdviceContext, cites: Citations) -> Rendered | None:
         lines.append(say("facts.about_en" if english else "facts.about", lang, title=f"**{title}**"))
         summary = ctx.card_passage(mid, "summary")
         if english and card is not None and summary is not None:
-            lines.append(card.summary_en + cites.cite(summary))
-            # 'When does it fit?' is answered from the card's English bullets, cited to the Swedish section.
-            bullets = {
-                heading("kind.method", "fits"): card.fits_en,
-                heading("kind.method", "not_fits"): card.not_fits_en,
-            }
-            english_bullets = bullets.get(best.chunk.section, ())
-            if english_bullets:
-                lines.append("\n".join(f"- {b}" for b in english_bullets) + cites.cite(best))
-            elif best.chunk.id != summary.chunk.id and best.chunk.section != summary.chunk.section:
-                quoted = first_sentences(best.chunk.text, 480)
-                lines.append(say("facts.card_adds", lang, sentence=quoted) + cites.cite(best))
+            lines += _english(ctx, card, best, summary, cites)
         else:
             lines.append(first_sentences(best.chunk.text, 480) + cites.cite(best))
         if any(w in ctx.question.lower() for w in setting("resources", "asks")):
