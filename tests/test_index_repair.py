@@ -148,7 +148,7 @@ def test_running_assistant_keeps_answering_when_the_disk_goes_bad(
 def test_cli_says_what_is_wrong_and_index_repairs_it(
     fake_settings: Settings, cards: Path, models_dir: Path, case: str
 ) -> None:
-    base = ["--data-dir", fake_settings.data_dir, "--corpus", cards, "--embedder", "fake64"]
+    base: list[str | Path] = ["--data-dir", fake_settings.data_dir, "--corpus", cards, "--embedder", "fake64"]
     cwd = fake_settings.data_dir.parent
     built = run_cli(*base, "index", models_dir=models_dir, cwd=cwd)
     assert built.returncode == 0, built.stderr
