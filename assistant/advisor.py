@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.text import DATA_DIR, Labels, Money, Weeks, say
+from assistant.messages import DATA_DIR, Labels, Money, Weeks, say
 from assistant.types import ContextProfile, Lang
 
 WEIGHTS_FILE = DATA_DIR / "fit.toml"

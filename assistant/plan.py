@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.advisor import Fit, MethodCard
-from assistant.answer.text import DATA_DIR, localise
+from assistant.messages import DATA_DIR, localise
 from assistant.types import ContextProfile, Lang, PlanPhase
 
 PLAN_FILE = DATA_DIR / "plan.toml"
