@@ -151,3 +151,42 @@ UNLABELLED_JS = """
 def accessibility_problems(page: Any) -> list[str]:
     """Contrast failures and unlabelled controls on the page as it is now."""
     return [*page.evaluate(CONTRAST_JS), *page.evaluate(UNLABELLED_JS)]
+
+
+def open_app(page: Any, url: str) -> None:
+    """Load the app and wait until its load events have run (the language follows the browser)."""
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    page.wait_for_selector("#mg-lang input:checked")
+    page.wait_for_timeout(300)  # the load events' updates (empty form, labels in the page's language)
+
+
+def open_profile_form(page: Any) -> None:
+    """Show the profile tab and unfold its form (it stays folded until there is an answer)."""
+    page.locator("#side-tabs [role='tab']").first.click()  # 'Vad jag har förstått'
+    if page.locator("#profile-budget-sek input").count() == 0:
+        page.locator("#profile-form button.label-wrap, #profile-form .label-wrap").first.click()
+    page.locator("#profile-budget-sek input").wait_for()
+
+
+def ask_timed(page: Any, question: str, timeout: float = 30_000) -> float:
+    """Send a question and return the milliseconds from the click to the complete answer on screen.
+
+    Complete: a new assistant message is shown and the send button is enabled again (the final update
+    that fills the chat and every panel at once). Timed inside the page, polled on every frame.
+    """
+    before = bot_count(page)
+    page.fill("#question textarea", question)
+    page.evaluate("() => { window.__mgT0 = performance.now(); document.querySelector('#send').click(); }")
+    handle = page.wait_for_function(
+        f"""() => {{
+            const done = document.querySelectorAll('#chat .message.bot').length > {before}
+                && !document.querySelector('#send').disabled
+                && !document.querySelector('#notice').innerText.includes('skriver')
+                && !document.querySelector('#notice').innerText.includes('writing');
+            return done ? performance.now() - window.__mgT0 : false;
+        }}""",
+        polling="raf",
+        timeout=timeout,
+    )
+    return float(handle.json_value())

@@ -24,6 +24,8 @@ from tests._support_ui import (
     Served,
     accessibility_problems,
     ask,
+    open_app,
+    open_profile_form,
     serve,
     shot,
     wait_idle,
@@ -72,10 +74,7 @@ def served(ui_settings: Settings) -> Iterator[Served]:
 
 
 def _open(page: Any, served: Served) -> None:
-    page.goto(served.url)
-    page.wait_for_selector("#question textarea")
-    # The load event has emptied the profile form (numbers show their placeholder, not 0).
-    page.wait_for_function("document.querySelector('#profile-budget-sek input')?.value === ''")
+    open_app(page, served.url)
 
 
 def _login(page: Any, password: str) -> None:
@@ -146,6 +145,9 @@ def test_editing_the_profile_changes_the_recommendation(page: Any, served: Serve
 
 def test_form_filled_before_asking_shapes_the_first_answer(page: Any, served: Served) -> None:
     _open(page, served)
+    open_profile_form(page)
+    # The load event has emptied the profile form (numbers show their placeholder, not 0).
+    assert page.locator("#profile-budget-sek input").input_value() == ""
     page.fill("#profile-budget-sek input", "3000000")
     page.fill("#profile-time-weeks input", "40")
     page.get_by_label("Ta fram genomarbetade rekommendationer").check()
@@ -222,7 +224,7 @@ def test_trainer_tab_is_disabled_without_credentials(
     with serve(fake_settings.replace(corpus_dirs=(small_corpus,))) as s:
         _open(page, s)
         page.get_by_role("tab", name="Utbildare").click()
-        assert "avstängd" in page.locator("#trainer-disabled").inner_text()
+        assert "inte påslagen" in page.locator("#trainer-disabled").inner_text()
         assert page.locator("#trainer-password").count() == 0
         page.get_by_role("tab", name="Rådgivning").click()
         ask(page, "Hur går en fokusgrupp till?")  # the chat stays open

@@ -1,7 +1,8 @@
 """The Gradio app: officials' chat (open to everyone), method comparison, and the trainers' tab.
 
-Named API endpoints for gradio_client: `/ask` (the `metodguiden ask --json` contract, with an optional
-profile JSON) and `/compare` (two or three method cards side by side).
+Named API endpoints for gradio_client: `/ask` (the `metodguiden ask --json` contract, with the
+conversation so far and an optional profile JSON) and `/compare` (two or three method cards side by
+side). Beside them, an OpenAI-compatible chat API under /v1 (ui/openai_api.py, documented in ui/API.md).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import os
 from typing import Any
 
-from assistant.advisor import score_card
 from assistant.errors import QuestionError
 from assistant.inputs import InputError, check_question, checked_history, checked_methods, checked_profile
 from assistant.pipeline import Assistant, Turn
@@ -19,7 +19,9 @@ from ui.assets import CSS, JS, theme
 from ui.chat import prepare_assistant
 from ui.chat_ui import ChatTab
 from ui.compare_ui import CompareTab
-from ui.panels import card_facts, compare_markdown
+from ui.i18n import BROWSER_LANG_JS, LANG_CHOICES, t, ui_lang
+from ui.openai_api import mount_openai_api
+from ui.panels import card_facts, compare_markdown, fit_of
 from ui.profile_form import profile_to_form
 from ui.texts import EXAMPLES
 from ui.trainer import TrainerTab
@@ -84,7 +86,7 @@ def compare_json(assistant: Assistant, methods: Any, profile: Any = None) -> dic
             "hint": "Använd id:n som 'medborgarrad' och 'fokusgrupp' (se recommended_methods i /ask).",
         }
     cards = [assistant.cards[m] for m in methods]
-    fits = {c.id: score_card(c, parsed) for c in cards} if parsed is not None else {}
+    fits = {c.id: fit_of(c, parsed) for c in cards} if parsed is not None else {}
     return {
         "methods": [
             {
@@ -110,23 +112,62 @@ def build_app(assistant: Assistant) -> Any:
     chat = ChatTab(assistant)
     trainer = TrainerTab(assistant)
     with gr.Blocks(title="Metodguiden", delete_cache=CACHE_CLEANING) as demo:
-        gr.Markdown(
-            "# Metodguiden\nStöd för att välja och planera medborgardialog: vilken metod passar er, och varför. "
-            "Varje svar visar källorna det bygger på – klicka på en hänvisning som [1] för att läsa texten.",
-            elem_id="mg-header",
-        )
+        with gr.Row(equal_height=True):
+            header = gr.Markdown(t("app.header"), elem_id="mg-header")
+            # Follows the browser's language on load (BROWSER_LANG_JS); the official can switch.
+            lang = gr.Radio(
+                LANG_CHOICES,
+                value="sv",
+                label=t("app.lang"),
+                show_label=False,
+                container=False,
+                elem_id="mg-lang",
+                scale=0,
+                min_width=190,
+            )
         with gr.Tabs(elem_id="main-tabs"):
-            with gr.Tab("Rådgivning", id="chat-tab", elem_id="tab-chat"):
-                chat.build()
-            with gr.Tab("Jämför metoder", id="compare-tab", elem_id="tab-compare"):
+            with gr.Tab(t("app.tab.chat"), id="chat-tab", elem_id="tab-chat") as tab_chat:
+                chat.build(lang)
+            with gr.Tab(t("app.tab.compare"), id="compare-tab", elem_id="tab-compare") as tab_compare:
                 compare_tab = CompareTab(assistant, chat.form)
-                compare_tab.build()
-            with gr.Tab("Utbildare", id="trainer-tab", elem_id="tab-trainer"):
+                compare_tab.build(lang)
+            with gr.Tab(t("app.tab.trainer"), id="trainer-tab", elem_id="tab-trainer") as tab_trainer:
                 trainer.build()
 
-        def ask(question: str, profile: str = "") -> dict[str, Any]:
-            """Answer a question with cited sources; `profile` (optional JSON object) overrides the parsed one."""
-            return answer_json(assistant, question, None, profile)
+        def relabel(code: str, turns: list[Any]) -> dict[Any, Any]:
+            lg = ui_lang(code)
+            return {
+                header: t("app.header", lg),
+                lang: gr.update(label=t("app.lang", lg)),
+                tab_chat: gr.update(label=t("app.tab.chat", lg)),
+                tab_compare: gr.update(label=t("app.tab.compare", lg)),
+                tab_trainer: gr.update(label=t("app.tab.trainer", lg)),
+                **chat.relabel(code, turns),
+                **compare_tab.relabel(code),
+                **trainer.relabel(code),
+            }
+
+        relabelled = [
+            header,
+            lang,
+            tab_chat,
+            tab_compare,
+            tab_trainer,
+            *chat.relabel_outputs(),
+            *compare_tab.relabel_outputs(),
+            *trainer.relabel_outputs(),
+        ]
+        lang.change(relabel, [lang, chat.turns], relabelled, api_visibility="private", queue=False)
+
+        def ask(
+            question: str, profile: str = "", history: list[dict[str, Any]] | None = None
+        ) -> dict[str, Any]:
+            """Answer a question in its conversation with cited sources.
+
+            `profile` (optional JSON object) overrides the profile read from the conversation;
+            `history`: the earlier messages, [{"role": "user"|"assistant", "content": "…"}, …].
+            """
+            return answer_json(assistant, question, history, profile)
 
         def compare(methods: list[str], profile: str = "") -> dict[str, Any]:
             """Two or three method cards (by id) side by side; with a profile JSON, how well each fits."""
@@ -137,6 +178,7 @@ def build_app(assistant: Assistant) -> Any:
         demo.load(
             lambda: profile_to_form(ContextProfile().to_json()), None, chat.form, api_visibility="private"
         )
+        demo.load(None, None, lang, js=BROWSER_LANG_JS, api_visibility="private")
         gr.api(ask, api_name="ask")
         gr.api(compare, api_name="compare")
     return demo
@@ -155,8 +197,11 @@ def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, bloc
         css=CSS,
         js=JS,
         theme=theme(),
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         quiet=not block,
         footer_links=["api"],
     )
+    mount_openai_api(app.server_app, assistant)  # the server looks routes up per request
+    if block:
+        app.block_thread()
     return app

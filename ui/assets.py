@@ -49,10 +49,51 @@ JS = """
       el.focus({preventScroll: true});
     }, 600);
   }, true);
+  // In a dropdown, Enter takes the option whose name was typed in full, not the first that contains
+  // it ("Medborgarbudget" must not become "Digital medborgarbudget"): move the highlight there first.
+  document.addEventListener('keydown', (event) => {
+    const input = event.target;
+    if (event.key !== 'Enter' || !input.matches || !input.matches('input[role="combobox"], .wrap-inner input')) return;
+    const typed = (input.value || '').trim().toLowerCase();
+    const list = document.getElementById(input.getAttribute('aria-controls') || '') || document.querySelector('[role="listbox"]');
+    if (!typed || !list) return;
+    const options = [...list.querySelectorAll('[role="option"]')];
+    const want = options.findIndex((o) => (o.getAttribute('aria-label') || o.innerText).trim().toLowerCase() === typed);
+    const active = options.findIndex((o) => o.classList.contains('active'));
+    if (want < 0 || want === active) return;
+    const key = want > active ? 'ArrowDown' : 'ArrowUp';
+    for (let i = 0; i < Math.abs(want - Math.max(active, 0)); i++) {
+      input.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
+    }
+  }, true);
 }
 """
 
 TARGET_JS = "() => window.__mgTarget || ''"
+
+# After an answer: bring the start of the newest answer into view (inside the chat and on the page),
+# so that it is read from its first line, not from its source list. The message may render a moment
+# after the event ends, hence the short retries.
+SCROLL_TO_ANSWER_JS = """
+() => {
+  let tries = 0;
+  const go = () => {
+    const rows = document.querySelectorAll('#chat .message-row.bot-row');
+    const last = rows[rows.length - 1];
+    if (!last) { if (++tries < 20) setTimeout(go, 50); return; }
+    let box = last.parentElement;
+    while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
+    if (box && box !== document.body && box !== document.documentElement) {
+      box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 4;
+    }
+    const chat = document.getElementById('chat');
+    const r = chat.getBoundingClientRect();
+    if (r.top < 0 || r.top > window.innerHeight * 0.5) chat.scrollIntoView({block: 'start'});
+    window.__mgScrolled = (window.__mgScrolled || 0) + 1;
+  };
+  setTimeout(go, 50);
+}
+"""
 
 CSS = """
 :root { --mg-ink: #1b1f24; --mg-muted: #4a5563; --mg-accent: #0b5cab; --mg-line: #c9d1da; }
@@ -105,8 +146,33 @@ a { color: var(--mg-accent); text-decoration: underline; }
 .mg-stage-2 .mg-stage { background: #1d6b2f; }
 .mg-progress progress { width: 100%; height: 1.2em; }
 .mg-hidden { display: none !important; }
-#compare td:first-child, #compare th:first-child { white-space: nowrap; }
-#compare td, #compare th { vertical-align: top; }
+.mg-compare-table { border-collapse: collapse; width: 100%; }
+.mg-compare-table th, .mg-compare-table td { border: 1px solid var(--mg-line); padding: 0.4em 0.6em;
+  vertical-align: top; text-align: left; }
+.mg-compare-table tbody th { white-space: nowrap; }
+.mg-compare-cards { display: none; }
+.mg-compare-card { border: 1px solid var(--mg-line); border-radius: 8px; padding: 0.6em 0.9em; margin-bottom: 0.8em; }
+.mg-compare-card h3 { margin: 0.1em 0 0.4em; font-size: 1.1em; }
+.mg-compare-card dt { font-weight: 600; margin-top: 0.4em; }
+.mg-compare-card dd { margin: 0; overflow-wrap: normal; word-break: normal; }
+/* The chat's label sits above the messages instead of floating over the first line. */
+#chat label[data-testid="block-label"] { position: static; }
+#rate-up img, #rate-down img { width: 1.25em; height: 1.25em; }
+#mg-lang { margin-left: auto; align-self: flex-start; }
+#mg-lang .wrap { flex-wrap: nowrap; gap: 0.3em; }
+/* Phones: the question box is in sight on load, the comparison stacks method by method, and the side
+   panels' tabs wrap instead of hiding in a menu. */
+@media (max-width: 700px) {
+  #mg-header p { display: none; }
+  #mg-header h1 { font-size: 1.35em; margin: 0; }
+  #chat { height: 42vh !important; min-height: 16em; }
+  #ask-row { flex-wrap: wrap; }
+  #ask-row > div { min-width: 100% !important; }
+  #ask-row > div:last-child { flex-direction: row; }
+  #side-tabs [role="tab"] { padding: 0.3em 0.45em; font-size: 0.85em; }
+  .mg-compare-table { display: none; }
+  .mg-compare-cards { display: block; }
+}
 .mg-review td, .mg-feedback td { vertical-align: top; }
 #trainer-logout { max-width: 12em; }
 footer .show-api, footer .divider, footer a { color: #4a5563 !important; }

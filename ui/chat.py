@@ -1,4 +1,4 @@
-"""The chat's logic without Gradio: conversation turns, streamed answers, profile edits, configuration.
+"""The chat's logic without Gradio: conversation turns, answers (LLM deltas streamed), profile edits, configuration.
 
 The Gradio handlers in ui/chat_ui.py call these; tests call them directly.
 """
@@ -6,24 +6,16 @@ The Gradio handlers in ui/chat_ui.py call these; tests call them directly.
 from __future__ import annotations
 
 import json
-import queue
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from assistant.answer.context import AdviceContext
 from assistant.embeddings import Embedder, Role
-from assistant.errors import BackendError
 from assistant.pipeline import Assistant, Turn
 from assistant.types import Answer, ContextProfile
 from ui.profile_form import apply_edits, profile_edits
-from ui.render import stream_pieces
-
-PIECE_DELAY_S = 0.02  # pause between streamed pieces of a composed answer
 
 
 class LockedEmbedder:
@@ -41,50 +33,10 @@ class LockedEmbedder:
             return self.inner.embed(texts, role)
 
 
-class StreamingLLM:
-    """Wraps the LLM generator so that the UI receives the model's text deltas while it writes."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner  # assistant.answer.llm.LLMGenerator
-        self._local = threading.local()
-
-    @contextmanager
-    def sink(self, fn: Callable[[str], None]) -> Iterator[None]:
-        """Send this thread's deltas to fn while the block runs."""
-        self._local.sink = fn
-        try:
-            yield
-        finally:
-            self._local.sink = None
-
-    def generate(self, ctx: AdviceContext) -> Answer:
-        """Stream through the sink when one is set; otherwise the plain LLM answer."""
-        sink: Callable[[str], None] | None = getattr(self._local, "sink", None)
-        if sink is None or ctx.intent == "out_of_scope":
-            answer: Answer = self.inner.generate(ctx)
-            return answer
-        sources, _ = self.inner.prepare(ctx)
-        raw: list[str] = []
-        try:
-            for delta in self.inner.deltas(ctx):
-                raw.append(delta)
-                sink(delta)
-        except BackendError as exc:
-            fallback: Answer = self.inner.fallback.generate(ctx)
-            notes = (*fallback.notes, f"{exc.message} Svaret skrevs av kompositören.")
-            return fallback.model_copy(update={"notes": notes})
-        final: Answer = self.inner.finish(ctx, "".join(raw), sources)
-        return final
-
-
 def prepare_assistant(assistant: Assistant) -> Assistant:
-    """Wire an assistant for the UI: serialised model calls and streamed LLM deltas (idempotent)."""
+    """Wire an assistant for the UI: one embedding-model call at a time (idempotent)."""
     if not isinstance(assistant.embedder.inner, LockedEmbedder):
         assistant.embedder.inner = LockedEmbedder(assistant.embedder.inner)
-    from assistant.answer.llm import LLMGenerator
-
-    if isinstance(assistant.generator, LLMGenerator):
-        assistant.generator = StreamingLLM(assistant.generator)  # type: ignore[assignment]
     return assistant
 
 
@@ -118,44 +70,19 @@ def answer_stream(
     question: str,
     history: Sequence[Turn] = (),
     profile: ContextProfile | None = None,
-    delay_s: float = PIECE_DELAY_S,
 ) -> Iterator[tuple[str, Answer | None]]:
-    """(text so far, None) while the answer is written, then (final text, Answer).
+    """(text so far, None) for each delta an LLM writes, then (final text, Answer).
 
-    With the LLM generator the model's own deltas arrive as it writes them; the composer's finished
-    answer is handed out in pieces. Errors (QuestionError, BackendError …) are raised to the caller.
+    Follows `Assistant.ask_stream`: the composer yields only its finished Answer, so it is shown at once;
+    only an LLM's real deltas stream. Errors (QuestionError, BackendError …) are raised to the caller.
     """
-    generator = assistant.generator
-    if not isinstance(generator, StreamingLLM):
-        answer = assistant.ask(question, history, profile)
-        for piece in stream_pieces(answer.text)[:-1]:
-            yield piece, None
-            time.sleep(delay_s)
-        yield answer.text, answer
-        return
-    deltas: queue.Queue[str | None] = queue.Queue()
-    result: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            with generator.sink(deltas.put):
-                result["answer"] = assistant.ask(question, history, profile)
-        except BaseException as exc:  # handed to the caller's thread below
-            result["error"] = exc
-        finally:
-            deltas.put(None)
-
-    worker = threading.Thread(target=work, name="metodguiden-answer", daemon=True)
-    worker.start()
     text = ""
-    while (item := deltas.get()) is not None:
-        text += item
-        yield text, None
-    worker.join()
-    if "error" in result:
-        raise result["error"]
-    final: Answer = result["answer"]
-    yield final.text, final
+    for item in assistant.ask_stream(question, history, profile):
+        if isinstance(item, str):
+            text += item
+            yield text, None
+        else:
+            yield item.text, item
 
 
 def config_json(assistant: Assistant) -> str:

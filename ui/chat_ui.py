@@ -11,15 +11,27 @@ from assistant.errors import AssistantError, QuestionError
 from assistant.pipeline import Assistant
 from assistant.types import Answer, ContextProfile
 from ui import panels, render
-from ui.assets import TARGET_JS
+from ui.assets import SCROLL_TO_ANSWER_JS, TARGET_JS
 from ui.chat import answer_stream, chunk_texts, config_json, documents_by_id, history_of, resolve_profile
 from ui.export import export_files, new_export_dir
 from ui.feedback import save_rating
-from ui.profile_form import FIELDS, build_form, form_to_profile, profile_to_form
-from ui.texts import DEFAULT_QUESTION, EXAMPLES, PROFILE_INTRO, WELCOME
+from ui.i18n import UiLang, t, t_list, ui_lang
+from ui.profile_form import FIELDS, build_form, form_relabel, form_to_profile, profile_to_form
 
 log = logging.getLogger(__name__)
 EMPTY_PROFILE = ContextProfile().to_json()
+ICONS = Path(__file__).with_name("icons")
+
+
+def is_method_advice(answer: Mapping[str, Any]) -> bool:
+    """An answer that recommends methods or plans a whole process (not a follow-up about one phase)."""
+    intent = answer.get("intent")
+    return intent == "method_fit" or (intent == "process_planning" and bool(answer.get("plan")))
+
+
+def shown_profile(profile: Mapping[str, Any]) -> ContextProfile:
+    """The profile as the form shows it (whole weeks): what both the methods panel and the comparison score."""
+    return ContextProfile.from_json(form_to_profile(profile_to_form(profile)))
 
 
 class ChatTab:
@@ -30,80 +42,98 @@ class ChatTab:
 
     # --- layout --------------------------------------------------------------------------------------
 
-    def build(self) -> None:
-        """Create the components (inside a gr.Tab) and their events."""
+    def build(self, lang: Any) -> None:
+        """Create the components (inside a gr.Tab) and their events; `lang` is the language switch."""
         import gradio as gr
 
+        self.lang = lang
         titles = sorted(((c.title, c.id) for c in self.assistant.cards.values()), key=lambda t: t[0].lower())
         self.turns = gr.State([])
         self.extracted = gr.State(dict(EMPTY_PROFILE))
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=380):
+            with gr.Column(scale=3, min_width=340):
                 self.chat = gr.Chatbot(
                     elem_id="chat",
-                    label="Samtal med Metodguiden",
+                    label=t("chat.label"),
                     height=540,
-                    placeholder=WELCOME,
+                    placeholder=t("chat.welcome"),
                     buttons=["copy"],
+                    autoscroll=False,  # each new answer is scrolled to its start instead (SCROLL_TO_ANSWER_JS)
                 )
                 self.notice = gr.HTML(render.notice_html(""), elem_id="notice")
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, elem_id="ask-row"):
                     self.question = gr.Textbox(
                         elem_id="question",
-                        label="Din fråga",
-                        placeholder="Skriv din fråga och tryck Enter eller Skicka (Skift+Enter ger ny rad) …",
+                        label=t("chat.question"),
+                        placeholder=t("chat.placeholder"),
                         lines=1,
                         max_lines=8,
                         scale=5,
                     )
                     with gr.Column(scale=1, min_width=130):
-                        self.send = gr.Button("Skicka", elem_id="send", variant="primary")
-                        self.new_chat = gr.Button("Nytt samtal", elem_id="new-chat", variant="secondary")
-                gr.Examples(
-                    EXAMPLES, inputs=self.question, label="Exempel på frågor (klicka för att fylla i)"
+                        self.send = gr.Button(t("chat.send"), elem_id="send", variant="primary")
+                        self.new_chat = gr.Button(t("chat.new"), elem_id="new-chat", variant="secondary")
+                self.examples = gr.Examples(
+                    [[q] for q in t_list("chat.examples.list")],
+                    inputs=self.question,
+                    label=t("chat.examples"),
                 )
-                with gr.Accordion("Ge omdöme om ett svar", open=True, elem_id="feedback-box"):
+                with gr.Accordion(
+                    t("feedback.box"), open=True, visible=False, elem_id="feedback-box"
+                ) as self.feedback_box:
                     self.rate_which = gr.Dropdown(
-                        label="Vilket svar?", choices=[], value=None, elem_id="rate-which", interactive=True
+                        label=t("feedback.which"),
+                        choices=[],
+                        value=None,
+                        elem_id="rate-which",
+                        interactive=True,
                     )
-                    self.comment = gr.Textbox(
-                        label="Kommentar (valfritt) – skriv den före du klickar på tummen",
-                        lines=2,
-                        elem_id="rate-comment",
-                    )
+                    self.comment = gr.Textbox(label=t("feedback.comment"), lines=2, elem_id="rate-comment")
                     with gr.Row():
-                        self.up = gr.Button("👍 Bra svar", elem_id="rate-up", interactive=False)
-                        self.down = gr.Button("👎 Dåligt svar", elem_id="rate-down", interactive=False)
+                        self.up = gr.Button(
+                            t("feedback.up"),
+                            icon=str(ICONS / "thumb-up.svg"),
+                            elem_id="rate-up",
+                            interactive=False,
+                        )
+                        self.down = gr.Button(
+                            t("feedback.down"),
+                            icon=str(ICONS / "thumb-down.svg"),
+                            elem_id="rate-down",
+                            interactive=False,
+                        )
                     self.rate_msg = gr.HTML(render.notice_html(""), elem_id="rate-msg")
                 with gr.Row():
                     self.export_md = gr.DownloadButton(
-                        "Ladda ner samtalet (Markdown)", elem_id="export-md", interactive=False
+                        t("chat.export_md"), elem_id="export-md", interactive=False
                     )
                     self.export_docx = gr.DownloadButton(
-                        "Ladda ner samtalet (Word)", elem_id="export-docx", interactive=False
+                        t("chat.export_docx"), elem_id="export-docx", interactive=False
                     )
             with (
-                gr.Column(scale=2, min_width=340),
+                gr.Column(scale=2, min_width=300),
                 gr.Tabs(elem_id="side-tabs", selected="profile") as self.side,
             ):
-                with gr.Tab("Vad jag har förstått", id="profile", elem_id="tab-profile"):
-                    gr.Markdown(PROFILE_INTRO)
-                    self.form = build_form()
-                    with gr.Row():
-                        self.apply = gr.Button("Uppdatera rådet", elem_id="profile-apply", variant="primary")
-                        self.clear = gr.Button("Töm formuläret", elem_id="profile-clear")
-                with gr.Tab("Metoder", id="methods", elem_id="tab-methods"):
+                with gr.Tab(t("side.profile"), id="profile", elem_id="tab-profile") as self.tab_profile:
+                    self.profile_intro = gr.Markdown(t("profile.before"), elem_id="profile-intro")
+                    # The 15 fields stay folded until there is an answer to correct (or the official opens them).
+                    with gr.Accordion(t("profile.form"), open=False, elem_id="profile-form") as self.form_box:
+                        self.form = build_form()
+                        with gr.Row():
+                            self.apply = gr.Button(
+                                t("profile.apply"), elem_id="profile-apply", variant="primary"
+                            )
+                            self.clear = gr.Button(t("profile.clear"), elem_id="profile-clear")
+                with gr.Tab(t("side.methods"), id="methods", elem_id="tab-methods") as self.tab_methods:
                     self.methods = gr.HTML(panels.method_cards_html([], {}), elem_id="methods")
                     self.card_pick = gr.Dropdown(
-                        label="Visa ett metodkort", choices=titles, value=None, elem_id="card-pick"
+                        label=t("methods.card_pick"), choices=titles, value=None, elem_id="card-pick"
                     )
-                    with gr.Accordion("Metodkort", open=False, elem_id="card-acc") as self.card_acc:
-                        self.card_view = gr.Markdown(
-                            "Välj en metod ovan eller klicka på *Visa hela metodkortet*.", elem_id="card-view"
-                        )
-                with gr.Tab("Källor", id="sources", elem_id="tab-sources"):
+                    with gr.Accordion(t("methods.card"), open=False, elem_id="card-acc") as self.card_acc:
+                        self.card_view = gr.Markdown(t("methods.card_hint"), elem_id="card-view")
+                with gr.Tab(t("side.sources"), id="sources", elem_id="tab-sources") as self.tab_sources:
                     self.sources = gr.HTML(render.sources_panel_html([], {}, {}, 0), elem_id="sources")
-                with gr.Tab("Processplan", id="plan", elem_id="tab-plan"):
+                with gr.Tab(t("side.plan"), id="plan", elem_id="tab-plan") as self.tab_plan:
                     self.plan = gr.HTML(panels.plan_html([]), elem_id="plan")
         self.target = gr.Textbox(visible="hidden", elem_id="mg-target", label="Vald länk")
         self.trigger = gr.Button("Öppna vald länk", visible="hidden", elem_id="mg-trigger")
@@ -122,7 +152,11 @@ class ChatTab:
             self.methods,
             self.plan,
             self.side,
+            self.feedback_box,
+            self.form_box,
+            self.profile_intro,
             self.rate_which,
+            self.rate_msg,
             self.up,
             self.down,
             self.export_md,
@@ -135,30 +169,39 @@ class ChatTab:
     def _wire(self) -> None:
         import gradio as gr
 
-        state_in = [self.chat, self.turns, self.extracted, *self.form]
+        state_in = [self.lang, self.chat, self.turns, self.extracted, *self.form]
         gr.on(
             [self.send.click, self.question.submit],
             self.respond,
             [self.question, *state_in],
             self._panel_outputs(),
             api_visibility="private",
+        ).then(None, js=SCROLL_TO_ANSWER_JS, api_visibility="private").then(
+            self.exports, self.turns, [self.export_md, self.export_docx], api_visibility="private"
         )
-        self.apply.click(self.rerun, state_in, self._panel_outputs(), api_visibility="private")
+        self.apply.click(self.rerun, state_in, self._panel_outputs(), api_visibility="private").then(
+            None, js=SCROLL_TO_ANSWER_JS, api_visibility="private"
+        ).then(self.exports, self.turns, [self.export_md, self.export_docx], api_visibility="private")
         self.clear.click(lambda: profile_to_form(EMPTY_PROFILE), None, self.form, api_visibility="private")
-        self.new_chat.click(self.reset, None, self._panel_outputs(), api_visibility="private")
+        # The chat's trash icon and 'Nytt samtal' are one action: screen, profile and turns start over.
+        for event in (self.new_chat.click, self.chat.clear):
+            event(self.reset, self.lang, self._panel_outputs(), api_visibility="private")
         self.trigger.click(None, None, self.target, js=TARGET_JS, api_visibility="private", queue=False).then(
             self.open_target,
-            [self.target, self.turns],
+            [self.target, self.turns, self.lang],
             [self.sources, self.side, self.card_view, self.card_acc, self.card_pick],
             api_visibility="private",
         )
         self.card_pick.input(
-            self.show_card, self.card_pick, [self.card_view, self.card_acc], api_visibility="private"
+            self.show_card,
+            [self.card_pick, self.lang],
+            [self.card_view, self.card_acc],
+            api_visibility="private",
         )
         for button, rating in ((self.up, 1), (self.down, -1)):
             button.click(
-                lambda which, comment, turns, r=rating: self.rate(which, comment, turns, r),
-                [self.rate_which, self.comment, self.turns],
+                lambda which, comment, turns, lang, r=rating: self.rate(which, comment, turns, r, lang),
+                [self.rate_which, self.comment, self.turns, self.lang],
                 [self.rate_msg, self.comment],
                 api_visibility="private",
             )
@@ -166,12 +209,13 @@ class ChatTab:
     def respond(
         self,
         question: str,
+        lang: str,
         chat: list[Any],
         turns: list[dict[str, Any]],
         extracted: dict[str, Any],
         *form: Any,
     ) -> Iterator[dict[Any, Any]]:
-        """A new question: resolve the profile (edits win), stream the answer, then fill every panel."""
+        """A new question: resolve the profile (edits win), answer, then fill every panel."""
         history = history_of(turns)
         try:
             profile, fresh = resolve_profile(
@@ -182,25 +226,40 @@ class ChatTab:
             return
         shown = [*list(chat or []), {"role": "user", "content": question.strip()}]
         yield from self._answer(
-            question.strip(), list(turns), shown, profile, fresh, replace_last=False, clear=True
+            question.strip(),
+            list(turns),
+            shown,
+            profile,
+            fresh,
+            ui_lang(lang),
+            replace_last=False,
+            clear=True,
         )
 
     def rerun(
-        self, chat: list[Any], turns: list[dict[str, Any]], extracted: dict[str, Any], *form: Any
+        self, lang: str, chat: list[Any], turns: list[dict[str, Any]], extracted: dict[str, Any], *form: Any
     ) -> Iterator[dict[Any, Any]]:
-        """Re-run the advice for the last question with the form as the profile (or ask a first question)."""
+        """The method advice again with the form as the profile.
+
+        After a method answer that answer is replaced; after any other answer (a follow-up about
+        invitations, say) the latest method question, or the default one, is asked anew.
+        """
+        lg = ui_lang(lang)
         profile = ContextProfile.from_json(form_to_profile(form))
-        if not turns:
-            shown = [*list(chat or []), {"role": "user", "content": DEFAULT_QUESTION}]
+        keep_extracted = extracted if extracted else profile.to_json()
+        if turns and is_method_advice(turns[-1]["answer"]):
+            last = turns[-1]
+            shown = list(chat or [])[:-2]  # the last question and answer are shown anew
+            shown.append({"role": "user", "content": str(last["question"])})
             yield from self._answer(
-                DEFAULT_QUESTION, [], shown, profile, profile.to_json(), replace_last=False
+                str(last["question"]), list(turns[:-1]), shown, profile, keep_extracted, lg, replace_last=True
             )
             return
-        last = turns[-1]
-        shown = list(chat or [])[:-1]  # the last answer is replaced
-        keep_extracted = extracted if extracted else profile.to_json()
+        asked = [str(tn["question"]) for tn in turns if is_method_advice(tn["answer"])]
+        question = asked[-1] if asked else t("chat.default_question", lg)
+        shown = [*list(chat or []), {"role": "user", "content": question}]
         yield from self._answer(
-            str(last["question"]), list(turns[:-1]), shown, profile, keep_extracted, replace_last=True
+            question, list(turns), shown, profile, keep_extracted, lg, replace_last=bool(turns)
         )
 
     def _answer(
@@ -210,25 +269,26 @@ class ChatTab:
         shown: list[Any],
         profile: ContextProfile | None,
         extracted: dict[str, Any],
+        lang: UiLang,
         replace_last: bool,
         clear: bool = False,
     ) -> Iterator[dict[Any, Any]]:
         import gradio as gr
 
         busy = {self.send: gr.Button(interactive=False), self.apply: gr.Button(interactive=False)}
-        first = {self.chat: shown, self.notice: render.notice_html("Metodguiden skriver …"), **busy}
+        first = {self.chat: shown, self.notice: render.notice_html(t("chat.writing", lang)), **busy}
         yield {**first, self.question: ""} if clear else first
         answer: Answer | None = None
         try:
             for text, final in answer_stream(self.assistant, question, history_of(prior), profile):
                 answer = final
-                if final is None:
+                if final is None:  # an LLM's own deltas; a composed answer arrives finished
                     yield {self.chat: [*shown, {"role": "assistant", "content": text}]}
         except AssistantError as exc:
             level = "warning" if isinstance(exc, QuestionError) else "error"
             yield {
                 self.notice: render.notice_html(f"{exc.message} {exc.hint}".strip(), level),  # type: ignore[arg-type]
-                self.chat: shown[:-1] if not replace_last else shown,
+                self.chat: shown[:-1],
                 self.send: gr.Button(interactive=True),
                 self.apply: gr.Button(interactive=True),
             }
@@ -236,10 +296,7 @@ class ChatTab:
         except Exception as exc:  # the page must survive; the log keeps the traceback
             log.exception("answering %r failed", question)
             yield {
-                self.notice: render.notice_html(
-                    f"Något gick fel när svaret skrevs ({type(exc).__name__}). Försök igen eller formulera om frågan.",
-                    "error",
-                ),
+                self.notice: render.notice_html(t("chat.failed", lang, kind=type(exc).__name__), "error"),
                 self.send: gr.Button(interactive=True),
                 self.apply: gr.Button(interactive=True),
             }
@@ -247,7 +304,40 @@ class ChatTab:
         assert answer is not None
         data = answer.to_json()
         turns = [*prior, {"question": question, "answer": data}]
-        yield self._panels(turns, shown, extracted, data, replaced=replace_last)
+        yield self._panels(turns, shown, extracted, data, lang, replaced=replace_last)
+
+    def _notice(self, data: Mapping[str, Any], lang: UiLang, replaced: bool) -> str:
+        if data.get("abstained") and data.get("intent") == "out_of_scope":
+            return render.notice_html(t("notice.out_of_scope", lang), "warning")
+        if data.get("abstained"):
+            return render.notice_html(t("notice.nothing_found", lang), "warning")
+        if replaced:
+            return render.notice_html(t("notice.updated", lang), "success")
+        return render.notice_html("")
+
+    def side_panels(self, turns: Sequence[Mapping[str, Any]], lang: UiLang) -> tuple[str, str, str]:
+        """(sources, methods, plan) HTML for the latest answer, in the interface language."""
+        if not turns:
+            return (
+                render.sources_panel_html([], {}, {}, 0, lang=lang),
+                panels.method_cards_html([], {}, lang=lang),
+                panels.plan_html([], lang),
+            )
+        turn = len(turns) - 1
+        data = turns[-1]["answer"]
+        cits = data.get("citations") or []
+        return (
+            render.sources_panel_html(
+                cits, chunk_texts(self.assistant, cits), documents_by_id(self.assistant), turn, lang=lang
+            ),
+            panels.method_cards_html(
+                data.get("recommended_methods") or [],
+                self.assistant.cards,
+                shown_profile(data.get("profile") or EMPTY_PROFILE),
+                lang,
+            ),
+            panels.plan_html(data.get("plan") or [], lang),
+        )
 
     def _panels(
         self,
@@ -255,73 +345,79 @@ class ChatTab:
         shown: list[Any],
         extracted: dict[str, Any],
         data: dict[str, Any],
+        lang: UiLang,
         replaced: bool,
     ) -> dict[Any, Any]:
         import gradio as gr
 
         turn = len(turns) - 1
         chat = [*shown, {"role": "assistant", "content": render.format_answer(data, turn)}]
-        if data.get("abstained") and data.get("intent") == "out_of_scope":
-            notice = render.notice_html(
-                "Frågan ligger utanför det Metodguiden kan svara på: metoder för medborgardialog och hur de planeras.",
-                "warning",
-            )
-        elif data.get("abstained"):
-            notice = render.notice_html(
-                "Jag hittade inget i källorna som svarar på frågan. Prova att formulera om den.", "warning"
-            )
-        elif replaced:
-            notice = render.notice_html(
-                "Rådet är uppdaterat efter dina ändringar i ”Vad jag har förstått”.", "success"
-            )
-        else:
-            notice = render.notice_html("")
         cits = data.get("citations") or []
         side = (
             "plan"
             if data.get("plan")
             else ("methods" if data.get("recommended_methods") else "sources" if cits else "profile")
         )
-        md, docx = export_files(turns, new_export_dir())
-        choices = [(f"Svar {i + 1}: {t['question'][:70]}", i) for i, t in enumerate(turns)]
+        choices = [
+            (t("feedback.answer_n", lang, n=i + 1, question=tn["question"][:70]), i)
+            for i, tn in enumerate(turns)
+        ]
+        sources, methods, plan = self.side_panels(turns, lang)
         return {
             self.chat: chat,
             self.turns: turns,
             self.extracted: extracted,
-            self.notice: notice,
-            self.sources: render.sources_panel_html(
-                cits, chunk_texts(self.assistant, cits), documents_by_id(self.assistant), turn
-            ),
-            self.methods: panels.method_cards_html(
-                data.get("recommended_methods") or [], self.assistant.cards
-            ),
-            self.plan: panels.plan_html(data.get("plan") or []),
+            self.notice: self._notice(data, lang, replaced),
+            self.sources: sources,
+            self.methods: methods,
+            self.plan: plan,
             self.side: gr.Tabs(selected=side),
+            self.feedback_box: gr.Accordion(visible=True),
+            self.form_box: gr.Accordion(open=True),
+            self.profile_intro: t("profile.intro", lang),
             self.rate_which: gr.Dropdown(choices=choices, value=turn),
+            self.rate_msg: render.notice_html(""),
             self.up: gr.Button(interactive=True),
             self.down: gr.Button(interactive=True),
-            self.export_md: gr.DownloadButton(value=str(md), interactive=True),
-            self.export_docx: gr.DownloadButton(value=str(docx), interactive=True),
             self.send: gr.Button(interactive=True),
             self.apply: gr.Button(interactive=True),
             **dict(zip(self.form, profile_to_form(data.get("profile") or EMPTY_PROFILE), strict=True)),
         }
 
-    def reset(self) -> dict[Any, Any]:
-        """A new, empty conversation."""
+    def exports(self, turns: list[dict[str, Any]]) -> tuple[Any, Any]:
+        """The conversation as Markdown and Word downloads, written after the answer is on screen."""
         import gradio as gr
 
+        if not turns:
+            return gr.DownloadButton(value=None, interactive=False), gr.DownloadButton(
+                value=None, interactive=False
+            )
+        md, docx = export_files(turns, new_export_dir())
+        return gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(
+            value=str(docx), interactive=True
+        )
+
+    def reset(self, lang: str = "sv") -> dict[Any, Any]:
+        """A new, empty conversation: screen, profile, answers and turn numbers start over."""
+        import gradio as gr
+
+        lg = ui_lang(lang)
+        sources, methods, plan = self.side_panels([], lg)
         return {
             self.chat: [],
             self.question: "",
             self.turns: [],
             self.extracted: dict(EMPTY_PROFILE),
             self.notice: render.notice_html(""),
-            self.sources: render.sources_panel_html([], {}, {}, 0),
-            self.methods: panels.method_cards_html([], {}),
-            self.plan: panels.plan_html([]),
+            self.sources: sources,
+            self.methods: methods,
+            self.plan: plan,
             self.side: gr.Tabs(selected="profile"),
+            self.feedback_box: gr.Accordion(visible=False),
+            self.form_box: gr.Accordion(open=False),
+            self.profile_intro: t("profile.before", lg),
             self.rate_which: gr.Dropdown(choices=[], value=None),
+            self.rate_msg: render.notice_html(""),
             self.up: gr.Button(interactive=False),
             self.down: gr.Button(interactive=False),
             self.export_md: gr.DownloadButton(value=None, interactive=False),
@@ -331,7 +427,79 @@ class ChatTab:
             **dict(zip(self.form, profile_to_form(EMPTY_PROFILE), strict=True)),
         }
 
-    def open_target(self, target: str, turns: list[dict[str, Any]]) -> tuple[Any, ...]:
+    def relabel(self, lang: str, turns: Sequence[Mapping[str, Any]]) -> dict[Any, Any]:
+        """Every label, button, heading and panel of the tab in `lang` (what was typed or chosen stays)."""
+        import gradio as gr
+
+        lg = ui_lang(lang)
+        sources, methods, plan = self.side_panels(turns, lg)
+        choices = [
+            (t("feedback.answer_n", lg, n=i + 1, question=tn["question"][:70]), i)
+            for i, tn in enumerate(turns)
+        ]
+        return {
+            self.chat: gr.update(label=t("chat.label", lg), placeholder=t("chat.welcome", lg)),
+            self.question: gr.update(label=t("chat.question", lg), placeholder=t("chat.placeholder", lg)),
+            self.send: gr.update(value=t("chat.send", lg)),
+            self.new_chat: gr.update(value=t("chat.new", lg)),
+            self.examples.dataset: gr.update(
+                label=t("chat.examples", lg), samples=[[q] for q in t_list("chat.examples.list", lg)]
+            ),
+            self.feedback_box: gr.update(label=t("feedback.box", lg)),
+            self.rate_which: gr.update(label=t("feedback.which", lg), choices=choices),
+            self.comment: gr.update(label=t("feedback.comment", lg)),
+            self.up: gr.update(value=t("feedback.up", lg)),
+            self.down: gr.update(value=t("feedback.down", lg)),
+            self.export_md: gr.update(label=t("chat.export_md", lg)),
+            self.export_docx: gr.update(label=t("chat.export_docx", lg)),
+            self.tab_profile: gr.update(label=t("side.profile", lg)),
+            self.tab_methods: gr.update(label=t("side.methods", lg)),
+            self.tab_sources: gr.update(label=t("side.sources", lg)),
+            self.tab_plan: gr.update(label=t("side.plan", lg)),
+            self.profile_intro: t("profile.intro" if turns else "profile.before", lg),
+            self.form_box: gr.update(label=t("profile.form", lg)),
+            self.apply: gr.update(value=t("profile.apply", lg)),
+            self.clear: gr.update(value=t("profile.clear", lg)),
+            self.card_pick: gr.update(label=t("methods.card_pick", lg)),
+            self.card_acc: gr.update(label=t("methods.card", lg)),
+            self.sources: sources,
+            self.methods: methods,
+            self.plan: plan,
+            **dict(zip(self.form, form_relabel(lg), strict=True)),
+        }
+
+    def relabel_outputs(self) -> list[Any]:
+        """The components relabel() updates."""
+        return [
+            self.chat,
+            self.question,
+            self.send,
+            self.new_chat,
+            self.examples.dataset,
+            self.feedback_box,
+            self.rate_which,
+            self.comment,
+            self.up,
+            self.down,
+            self.export_md,
+            self.export_docx,
+            self.tab_profile,
+            self.tab_methods,
+            self.tab_sources,
+            self.tab_plan,
+            self.profile_intro,
+            self.form_box,
+            self.apply,
+            self.clear,
+            self.card_pick,
+            self.card_acc,
+            self.sources,
+            self.methods,
+            self.plan,
+            *self.form,
+        ]
+
+    def open_target(self, target: str, turns: list[dict[str, Any]], lang: str = "sv") -> tuple[Any, ...]:
         """A click on a [n] marker or a method card link."""
         import gradio as gr
 
@@ -343,21 +511,27 @@ class ChatTab:
                 return skip, skip, skip, skip, skip
             cits = turns[turn]["answer"].get("citations") or []
             html = render.sources_panel_html(
-                cits, chunk_texts(self.assistant, cits), documents_by_id(self.assistant), turn, selected=n
+                cits,
+                chunk_texts(self.assistant, cits),
+                documents_by_id(self.assistant),
+                turn,
+                selected=n,
+                lang=ui_lang(lang),
             )
             return html, gr.Tabs(selected="sources"), skip, skip, skip
         if kind == "card":
-            view, acc = self.show_card(args[0])
+            view, acc = self.show_card(args[0], lang)
             return skip, gr.Tabs(selected="methods"), view, acc, args[0]
         return skip, skip, skip, skip, skip
 
-    def show_card(self, method_id: str | None) -> tuple[Any, Any]:
+    def show_card(self, method_id: str | None, lang: str = "sv") -> tuple[Any, Any]:
         """The full Markdown of a method card, in its accordion."""
         import gradio as gr
 
+        lg = ui_lang(lang)
         doc = documents_by_id(self.assistant).get(str(method_id or ""))
         if doc is None:
-            return "Metodkortet finns inte i indexet.", gr.Accordion(open=True)
+            return t("methods.card_missing", lg), gr.Accordion(open=True)
         path = Path(str(doc.get("path", "")))
         if not path.is_file():  # the index stores the path as given at build time, maybe relative
             found = [f for d in self.assistant.settings.corpus_dirs for f in d.rglob(f"{doc['id']}.md")]
@@ -365,17 +539,26 @@ class ChatTab:
         try:
             body = panels.strip_front_matter(path.read_text(encoding="utf-8"))
         except OSError:
-            body = f"Filen {path} kunde inte läsas. Sammanfattning: {doc.get('summary', '')}"
+            body = f"{path}: {doc.get('summary', '')}"
         sources = "\n".join(f"- [{s['title']}]({s['url']})" for s in doc.get("sources") or [])
-        text = f"## {doc['title']}\n\n{body}\n\n**Källor**\n\n{sources}\n\n*Licens: {doc.get('licence', '')}*"
-        return text, gr.Accordion(label=f"Metodkort: {doc['title']}", open=True)
+        text = (
+            f"## {doc['title']}\n\n{body}\n\n**{t('methods.card_sources', lg)}**\n\n{sources}\n\n"
+            f"*{t('methods.card_licence', lg)}: {doc.get('licence', '')}*"
+        )
+        return text, gr.Accordion(label=t("methods.card_of", lg, title=doc["title"]), open=True)
 
     def rate(
-        self, which: int | None, comment: str, turns: Sequence[Mapping[str, Any]], rating: int
+        self,
+        which: int | None,
+        comment: str,
+        turns: Sequence[Mapping[str, Any]],
+        rating: int,
+        lang: str = "sv",
     ) -> tuple[str, str]:
         """Store a thumbs up/down with the question, the answer JSON and the configuration."""
+        lg = ui_lang(lang)
         if which is None or not isinstance(which, int) or not 0 <= which < len(turns):
-            return render.notice_html("Välj först vilket svar omdömet gäller.", "warning"), comment
+            return render.notice_html(t("feedback.choose", lg), "warning"), comment
         turn = turns[which]
         try:
             save_rating(
@@ -388,15 +571,14 @@ class ChatTab:
             )
         except AssistantError as exc:
             log.exception("saving feedback failed")
-            return render.notice_html(f"Omdömet kunde inte sparas: {exc.message}", "error"), comment
+            return render.notice_html(t("feedback.failed", lg, reason=exc.message), "error"), comment
         except Exception as exc:  # e.g. an unwritable disk: say so, keep the page, log the traceback
             log.exception("saving feedback failed")
-            msg = f"Omdömet kunde inte sparas ({type(exc).__name__}: {exc})."
-            return render.notice_html(msg, "error"), comment
-        thumb = "tumme upp" if rating > 0 else "tumme ner"
-        return render.notice_html(
-            f"Tack! Ditt omdöme ({thumb}) om svar {which + 1} är sparat.", "success"
-        ), ""
+            return render.notice_html(
+                t("feedback.failed", lg, reason=f"{type(exc).__name__}: {exc}"), "error"
+            ), comment
+        key = "feedback.thanks_up" if rating > 0 else "feedback.thanks_down"
+        return render.notice_html(t(key, lg, n=which + 1), "success"), ""
 
 
 __all__ = ["FIELDS", "ChatTab"]

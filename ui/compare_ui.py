@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.advisor import score_card
 from assistant.pipeline import Assistant
 from assistant.types import ContextProfile
 from ui import panels
+from ui.i18n import t, ui_lang
 from ui.profile_form import form_to_profile
 
 
@@ -19,26 +19,23 @@ class CompareTab:
         self.assistant = assistant
         self.form = list(form)
 
-    def build(self) -> None:
-        """Create the components (inside a gr.Tab) and their event."""
+    def build(self, lang: Any) -> None:
+        """Create the components (inside a gr.Tab) and their event; `lang` is the language switch."""
         import gradio as gr
 
         titles = sorted(((c.title, c.id) for c in self.assistant.cards.values()), key=lambda t: t[0].lower())
-        gr.Markdown(
-            "Välj två eller tre metoder. Jämförelsen bygger på metodkortens uppgifter och, om du har fyllt i "
-            "*Vad jag har förstått* på fliken Rådgivning, hur väl varje metod passar er."
-        )
+        self.intro = gr.Markdown(t("compare.intro"))
         self.pick = gr.Dropdown(
-            label="Metoder att jämföra (två eller tre)",
+            label=t("compare.pick"),
             choices=titles,
             multiselect=True,
             max_choices=3,
             value=[],
             elem_id="compare-pick",
         )
-        self.button = gr.Button("Jämför", elem_id="compare-btn", variant="primary")
-        self.out = gr.Markdown(panels.compare_markdown([]), elem_id="compare")
-        self.button.click(self.view, [self.pick, *self.form], self.out, api_visibility="private")
+        self.button = gr.Button(t("compare.button"), elem_id="compare-btn", variant="primary")
+        self.out = gr.HTML(panels.compare_html([]), elem_id="compare")
+        self.button.click(self.view, [self.pick, lang, *self.form], self.out, api_visibility="private")
 
     def follow(self, turns: Sequence[Any]) -> Any:
         """Preselect the latest answer's recommended methods (two or three), so that comparing them is
@@ -48,12 +45,27 @@ class CompareTab:
         ids = latest_recommended(turns, self.assistant.cards)
         return gr.update(value=ids) if ids else gr.update()
 
-    def view(self, ids: Sequence[str] | None, *form: Any) -> str:
-        """The comparison table, with 'Passar er' when the profile form says something."""
+    def view(self, ids: Sequence[str] | None, lang: str, *form: Any) -> str:
+        """The comparison, with 'Passar er' (panels.fit_of, as on the Metoder panel) when the form says something."""
         cards = [self.assistant.cards[i] for i in (ids or []) if i in self.assistant.cards]
         profile = ContextProfile.from_json(form_to_profile(form))
-        fits = {c.id: score_card(c, profile) for c in cards} if not profile.is_empty() else {}
-        return panels.compare_markdown(cards, fits)
+        fits = {c.id: panels.fit_of(c, profile) for c in cards} if not profile.is_empty() else {}
+        return panels.compare_html(cards, fits, ui_lang(lang))
+
+    def relabel(self, lang: str) -> dict[Any, Any]:
+        """The tab's texts in `lang`; the comparison itself is redrawn on the next click."""
+        import gradio as gr
+
+        lg = ui_lang(lang)
+        return {
+            self.intro: t("compare.intro", lg),
+            self.pick: gr.update(label=t("compare.pick", lg)),
+            self.button: gr.update(value=t("compare.button", lg)),
+        }
+
+    def relabel_outputs(self) -> list[Any]:
+        """The components relabel() updates."""
+        return [self.intro, self.pick, self.button]
 
 
 def latest_recommended(turns: Sequence[Any], known: Any) -> list[str] | None:

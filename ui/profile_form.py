@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from assistant.types import ContextProfile
 from assistant.vocab import LABELS
+from ui.i18n import UiLang, t
 
 FieldKind = Literal["multi", "single", "number", "flag", "yesno"]
 NOT_STATED = "Inte angivet"
@@ -30,8 +31,9 @@ class FormField:
     placeholder: str = "Inte angivet"
 
 
-def _choices(vocab: str) -> list[tuple[str, str]]:
-    return [(sv[0].upper() + sv[1:], key) for key, (sv, _) in LABELS[vocab].items()]
+def _choices(vocab: str, lang: UiLang = "sv") -> list[tuple[str, str]]:
+    pairs = [(sv if lang == "sv" else en, key) for key, (sv, en) in LABELS[vocab].items()]
+    return [(text[0].upper() + text[1:], key) for text, key in pairs]
 
 
 FIELDS: tuple[FormField, ...] = (
@@ -60,12 +62,25 @@ FIELDS: tuple[FormField, ...] = (
 YESNO = [("Vet inte", ""), ("Ja", "ja"), ("Nej", "nej")]
 
 
-def choices(field: FormField) -> list[tuple[str, str]]:
-    """(Swedish label, value) pairs for a choice field; single choices start with 'Inte angivet'."""
+def choices(field: FormField, lang: UiLang = "sv") -> list[tuple[str, str]]:
+    """(label, value) pairs for a choice field; single choices start with 'Inte angivet'."""
     if field.kind == "yesno":
-        return YESNO
-    items = _choices(field.vocab)
-    return [(NOT_STATED, ""), *items] if field.kind == "single" else items
+        return [(t(f"profile.{k}", lang), v) for k, v in (("dont_know", ""), ("yes", "ja"), ("no", "nej"))]
+    items = _choices(field.vocab, lang)
+    return [(t("profile.not_stated", lang), ""), *items] if field.kind == "single" else items
+
+
+def field_label(field: FormField, lang: UiLang = "sv") -> str:
+    """A field's label in the interface language."""
+    return t(f"profile.{field.key}", lang)
+
+
+def field_placeholder(field: FormField, lang: UiLang = "sv") -> str:
+    """A number field's placeholder ('t.ex. 40000') in the interface language."""
+    example = field.placeholder.removeprefix("t.ex. ")
+    return (
+        t("profile.example", lang, value=example) if example != NOT_STATED else t("profile.not_stated", lang)
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -126,7 +141,8 @@ def profile_to_form(profile: Mapping[str, Any]) -> list[Any]:
             out.append("" if c is None else ("ja" if c else "nej"))
         else:
             x = profile.get(f.key)
-            out.append(None if x is None else (round(float(x), 1) if f.key == "time_weeks" else int(x)))
+            # Whole weeks: "5 månader" shows as 22, not 21.7 (_norm compares rounded, so it is no edit).
+            out.append(None if x is None else round(float(x)))
     return out
 
 
@@ -140,7 +156,7 @@ def _norm(value: Any) -> Any:
             tuple(sorted(str(x) for x in value)) if all(isinstance(x, str) for x in value) else tuple(value)
         )
     if isinstance(value, (int, float)):
-        return round(float(value), 1)
+        return float(round(value))
     return value
 
 
@@ -190,3 +206,19 @@ def build_form() -> list[Any]:
             comps.append(_component(FIELDS[i]))
             i += 1
     return comps
+
+
+def form_relabel(lang: UiLang) -> list[Any]:
+    """Updates that put every form control's label, info and choices into `lang` (values stay)."""
+    import gradio as gr
+
+    out: list[Any] = []
+    for f in FIELDS:
+        info = t(f"profile.{f.key}.info", lang) if f.info else None
+        if f.kind in ("multi", "single", "yesno"):
+            out.append(gr.update(label=field_label(f, lang), choices=choices(f, lang), info=info))
+        elif f.kind == "number":
+            out.append(gr.update(label=field_label(f, lang), placeholder=field_placeholder(f, lang)))
+        else:
+            out.append(gr.update(label=field_label(f, lang)))
+    return out

@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from ui.i18n import UiLang, t
+
 CITE_RE = re.compile(r"\[(\d+)\]")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*]|\d+\.)\s+", flags=re.MULTILINE)  # as compose.first_sentences
 _INLINE_MARKUP = re.compile(r"\*\*|__|`")
@@ -69,8 +71,11 @@ def format_answer(data: Mapping[str, Any], turn: int) -> str:
         answer += f"\n\n> **{lead}:** {question}"
     parts = [answer]
     if citations:
-        heading = "Källor" if data.get("language", "sv") == "sv" else "Sources"
-        lines = [f"**{heading}** (klicka för att läsa stycket)"]
+        sv = data.get("language", "sv") == "sv"
+        heading = (
+            "**Källor** (klicka för att läsa stycket)" if sv else "**Sources** (click to read the passage)"
+        )
+        lines = [heading]
         for c in citations:
             section = f" – {c['section']}" if c.get("section") else ""
             name = _md_text(f"{c['title']}{section}")
@@ -82,23 +87,6 @@ def format_answer(data: Mapping[str, Any], turn: int) -> str:
 def _md_text(text: str) -> str:
     """Text safe inside Markdown link text."""
     return re.sub(r"([\[\]\\*_`<>])", r"\\\1", text)
-
-
-def stream_pieces(text: str, words_per_piece: int = 4) -> list[str]:
-    """Growing prefixes of a finished answer, cut at spaces, for streaming it into the chat."""
-    tokens = re.split(r"(\s+)", text)
-    out: list[str] = []
-    count = 0
-    current = ""
-    for tok in tokens:
-        current += tok
-        if tok and not tok.isspace():
-            count += 1
-            if count % words_per_piece == 0:
-                out.append(current)
-    if not out or out[-1] != text:
-        out.append(text)
-    return out
 
 
 # --- sources -----------------------------------------------------------------------------------------
@@ -151,7 +139,7 @@ def _plain(text: str) -> str:
     return _INLINE_MARKUP.sub("", text)
 
 
-def _source_links(doc: Mapping[str, Any] | None, url: str) -> str:
+def _source_links(doc: Mapping[str, Any] | None, url: str, lang: UiLang = "sv") -> str:
     sources = list((doc or {}).get("sources") or [])
     if not sources and url:
         sources = [{"title": url, "url": url, "publisher": ""}]
@@ -162,7 +150,7 @@ def _source_links(doc: Mapping[str, Any] | None, url: str) -> str:
             f'<li><a href="{esc(s["url"])}" target="_blank" rel="noopener noreferrer">'
             f"{esc(s.get('title') or s['url'])}</a>{who}</li>"
         )
-    return f"<ul>{''.join(items)}</ul>" if items else "<p>Ingen källa angiven.</p>"
+    return f"<ul>{''.join(items)}</ul>" if items else f"<p>{esc(t('sources.none', lang))}</p>"
 
 
 def sources_panel_html(
@@ -171,39 +159,38 @@ def sources_panel_html(
     documents: Mapping[str, Mapping[str, Any]],
     turn: int,
     selected: int | None = None,
+    lang: UiLang = "sv",
 ) -> str:
     """The sources panel: the chosen passage in full (quote highlighted) above the answer's other sources."""
     if not citations:
-        return empty_html(
-            "Källor",
-            "Här visas texten som svaret bygger på. Ställ en fråga och klicka sedan på en hänvisning, "
-            "till exempel [1], i svaret.",
-        )
+        return empty_html(t("side.sources", lang), t("sources.empty", lang))
     chosen = next((c for c in citations if int(c["n"]) == selected), None)
     parts = ['<div class="mg-sources">']
     if chosen is not None:
         doc = documents.get(str(chosen["doc_id"]))
         text = chunk_texts.get(str(chosen["chunk_id"]), "")
-        section = f'<p class="mg-meta">Avsnitt: {esc(chosen["section"])}</p>' if chosen.get("section") else ""
+        section = (
+            f'<p class="mg-meta">{esc(t("sources.section", lang))}: {esc(chosen["section"])}</p>'
+            if chosen.get("section")
+            else ""
+        )
         parts.append(
             f'<article class="mg-source mg-selected" id="mg-source-selected" aria-labelledby="mg-src-h">'
             f'<h3 id="mg-src-h"><span class="mg-n">[{int(chosen["n"])}]</span> {esc(chosen["title"])}</h3>'
             f"{section}{passage_html(text, str(chosen.get('quote', '')))}"
-            f'<p class="mg-meta">Licens: {esc(chosen.get("licence") or "okänd")}</p>'
-            f"<h4>Dokumentets källor</h4>{_source_links(doc, str(chosen.get('url', '')))}"
+            f'<p class="mg-meta">{esc(t("sources.licence", lang))}: '
+            f"{esc(chosen.get('licence') or t('sources.unknown', lang))}</p>"
+            f"<h4>{esc(t('sources.doc_sources', lang))}</h4>{_source_links(doc, str(chosen.get('url', '')), lang)}"
             "</article>"
         )
         if not text:
-            parts.append(
-                '<p class="mg-meta">Stycket finns inte längre i indexet (det har byggts om); '
-                "citatet ovan är det som svaret byggde på.</p>"
-            )
+            parts.append(f'<p class="mg-meta">{esc(t("sources.gone", lang))}</p>')
     others = [c for c in citations if c is not chosen]
     if others:
-        head = "Övriga källor i svaret" if chosen is not None else "Källor i svaret"
+        head = t("sources.others" if chosen is not None else "sources.in_answer", lang)
         parts.append(f"<h3>{head}</h3>")
         if chosen is None:
-            parts.append('<p class="mg-hint">Välj en källa för att läsa hela stycket.</p>')
+            parts.append(f'<p class="mg-hint">{esc(t("sources.choose", lang))}</p>')
         parts.append('<ol class="mg-source-list">')
         for c in others:
             section = f" – {esc(c['section'])}" if c.get("section") else ""

@@ -15,6 +15,7 @@ from assistant.feedback import store_for
 from assistant.pipeline import Assistant
 from ui import render
 from ui.feedback import list_feedback
+from ui.i18n import t, ui_lang
 from ui.login_throttle import LoginThrottle, client_of
 from ui.trainer_ops import (
     ReindexJob,
@@ -31,12 +32,6 @@ from ui.uploads import discard, gradio_upload_folder
 
 log = logging.getLogger(__name__)
 GOLD_DIR = Path(__file__).resolve().parent.parent / "evals" / "gold"  # data only: ui does not import evals
-DISABLED = (
-    "### Utbildarfliken är avstängd\n"
-    "Ingen inloggning för utbildare är inställd. Administratören kan slå på fliken genom att ange "
-    "`trainer_user` och `trainer_password` (eller `trainer_password_hash`) i `metodguiden.toml`, eller som "
-    "miljövariablerna `METODGUIDEN_TRAINER_USER` och `METODGUIDEN_TRAINER_PASSWORD`. Chatten fungerar som vanligt."
-)
 STATUS_TEXT = {"ok": "Klar att läggas till", "draft": "Behöver kompletteras", "refused": "Avvisad"}
 
 
@@ -109,12 +104,22 @@ class TrainerTab:
         self.job = ReindexJob(assistant)
         self.throttle = LoginThrottle()
 
+    def relabel(self, lang: str) -> dict[Any, Any]:
+        """The tab's texts for officials in `lang` (the trainers' own tools stay Swedish)."""
+        return {self.disabled: t("trainer.disabled", ui_lang(lang))} if self.disabled is not None else {}
+
+    def relabel_outputs(self) -> list[Any]:
+        """The components relabel() updates."""
+        return [self.disabled] if self.disabled is not None else []
+
     def build(self) -> None:
         """Create the components (inside a gr.Tab) and their events."""
         import gradio as gr
 
+        self.disabled: Any = None
         if not trainer_configured(self.settings):
-            gr.Markdown(DISABLED, elem_id="trainer-disabled")
+            # Officials see who to ask, not how to configure the server (that is in the README).
+            self.disabled = gr.Markdown(t("trainer.disabled"), elem_id="trainer-disabled")
             return
         self.ok = gr.State(False)
         with gr.Column(visible=True) as self.login_box:
