@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from assistant import safe_yaml
+from assistant.corpus_links import folder_links, link_problem
 from assistant.lexicon import lexicon
 from assistant.types import Source, SourceDocument
 
@@ -239,15 +240,6 @@ def _check_sections(path: str, body: str, body_line: int, required: Iterable[str
     return []
 
 
-def yaml_message(exc: safe_yaml.YamlProblem) -> str:
-    """What is wrong with refused front matter YAML, and what to write instead."""
-    if exc.reason in ("alias", "anchor"):
-        return f"YAML anchors and aliases are not allowed ({exc.detail}); write the values out in full"
-    if exc.reason == "depth":
-        return f"YAML {exc.detail}; front matter fields need at most a few levels"
-    return f"YAML syntax error: {exc.detail}"
-
-
 def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[Problem]]:
     """Validate one document's text; returns the document (or None) and its problems."""
     shown = str(path)
@@ -258,7 +250,7 @@ def parse_document(path: Path, text: str) -> tuple[SourceDocument | None, list[P
     try:
         data = safe_yaml.load(front, first_line=2)
     except safe_yaml.YamlProblem as exc:
-        return None, [Problem(shown, exc.line, "", yaml_message(exc))]
+        return None, [Problem(shown, exc.line, "", exc.english())]
     if not isinstance(data, dict):
         return None, [Problem(shown, 2, "", "the front matter is not a mapping of fields")]
     kind = data.get("kind")
@@ -356,33 +348,6 @@ def corpus_files(dirs: Iterable[Path]) -> list[Path]:
     return files
 
 
-def _outside_roots(path: Path, roots: list[Path]) -> Problem | None:
-    """A problem when the file is a link (or lies under a linked folder) that resolves outside every root."""
-    try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError) as exc:  # a dangling link or a link loop
-        return Problem(str(path), 1, "", f"cannot follow the link: {exc}")
-    if any(real.is_relative_to(root) for root in roots):
-        return None
-    return Problem(
-        str(path),
-        1,
-        "",
-        f"links to {real}, outside every corpus folder; refused (copy the file into the corpus instead)",
-    )
-
-
-def _folder_links(dirs: Iterable[Path]) -> list[Problem]:
-    """Linked folders inside the corpus: never followed (a link could pull in any folder), so say so."""
-    return [
-        Problem(str(p), 1, "", f"is a link to the folder {p.resolve()}; folder links are not followed")
-        for d in dirs
-        if d.is_dir()
-        for p in sorted(d.rglob("*"))
-        if p.is_symlink() and p.is_dir()
-    ]
-
-
 def load_corpus(dirs: Iterable[Path]) -> LoadReport:
     """Load every document; a broken file is reported and skipped, never fatal to the others."""
     dirs = list(dirs)
@@ -391,12 +356,10 @@ def load_corpus(dirs: Iterable[Path]) -> LoadReport:
     for d in dirs:
         if not d.is_dir():
             problems.append(Problem(str(d), 0, "", "corpus folder does not exist"))
-    roots = [d.resolve() for d in dirs if d.is_dir()]
-    problems += _folder_links(dirs)
+    problems += [Problem(str(p), 1, "", why) for p, why in folder_links(dirs)]
     for path in corpus_files(dirs):
-        outside = _outside_roots(path, roots)
-        if outside is not None:
-            problems.append(outside)
+        if (why := link_problem(path, dirs)) is not None:
+            problems.append(Problem(str(path), 1, "", why))
             continue
         doc, found = load_file(path)
         problems += found

@@ -7,6 +7,7 @@ confirmed on screen survives an abrupt stop, and two servers writing at once los
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -258,11 +259,13 @@ class PostgresStore(FeedbackStore):
 
 
 def open_store(target: str | Path) -> FeedbackStore:
-    """A store for a postgresql:// URL or a SQLite file path."""
-    text = str(target)
-    if text.startswith(POSTGRES_SCHEMES):
-        return PostgresStore(text)
-    return SqliteStore(Path(target))
+    """A store for a postgresql:// URL or a SQLite file path (one per target, so the schema is set up once)."""
+    return _store(str(target))
+
+
+@functools.lru_cache(maxsize=64)
+def _store(target: str) -> FeedbackStore:
+    return PostgresStore(target) if target.startswith(POSTGRES_SCHEMES) else SqliteStore(Path(target))
 
 
 def store_for(settings: Settings) -> FeedbackStore:

@@ -25,6 +25,14 @@ class YamlProblem(ValueError):
         self.detail = detail
         super().__init__(f"line {line}: {detail}")
 
+    def english(self) -> str:
+        """What is wrong, and what to write instead (corpus validation speaks English)."""
+        if self.reason in ("alias", "anchor"):
+            return f"YAML anchors and aliases are not allowed ({self.detail}); write the values out in full"
+        if self.reason == "depth":
+            return f"YAML {self.detail}; front matter fields need at most a few levels"
+        return f"YAML syntax error: {self.detail}"
+
 
 class _GuardedLoader(yaml.SafeLoader):
     """SafeLoader that stops at the first anchor, alias or over-deep collection, before anything expands."""
