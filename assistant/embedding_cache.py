@@ -189,12 +189,9 @@ class EmbeddingCache:
         for doc_id, doc_chunks in sorted(docs.items()):
             hashes = [text_hash(c.embed_text) for c in doc_chunks]
             path = folder / f"{doc_id}.npy"
+            hashes = [h for h in hashes if h in self._vectors]  # all of them unless a vector went missing
             # Content-addressed: a file whose hashes are unchanged stays byte for byte as it is.
-            if (
-                not doc_chunks
-                or self._file_hashes.get(path) == hashes
-                or any(h not in self._vectors for h in hashes)
-            ):
+            if not hashes or self._file_hashes.get(path) == hashes:
                 continue
             _write_atomic(path, encode_rows(hashes, np.stack([self._vectors[h] for h in hashes])))
             self._file_hashes[path] = hashes
