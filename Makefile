@@ -37,9 +37,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Debian's chromium drives the browser tests (no browser download); needs root or an existing install.
+# Debian's chromium drives the browser tests (no browser download) and Debian's PostgreSQL serves the feedback
+# store's PostgreSQL tests (a throwaway cluster per test session); needs root or an existing install.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
 
 # Quality gate: the default configuration on the gold set must stay above evals/thresholds.toml.
 # It keeps its own incremental index under .metodguiden/eval-cache/, so it needs no `make index` first.
