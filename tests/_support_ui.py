@@ -172,15 +172,18 @@ def open_profile_form(page: Any) -> None:
 def ask_timed(page: Any, question: str, timeout: float = 30_000) -> float:
     """Send a question and return the milliseconds from the click to the complete answer on screen.
 
-    Complete: a new assistant message is shown and the send button is enabled again (the final update
-    that fills the chat and every panel at once). Timed inside the page, polled on every frame.
+    Complete: a new assistant message is rendered with its citations and the send button is enabled
+    again (the final update that fills the chat and every panel at once). Timed inside the page,
+    polled on every frame.
     """
     before = bot_count(page)
     page.fill("#question textarea", question)
     page.evaluate("() => { window.__mgT0 = performance.now(); document.querySelector('#send').click(); }")
     handle = page.wait_for_function(
         f"""() => {{
-            const done = document.querySelectorAll('#chat .message.bot').length > {before}
+            const bots = document.querySelectorAll('#chat .message.bot');
+            const done = bots.length > {before}
+                && /\\[1\\]/.test(bots[bots.length - 1].innerText)
                 && !document.querySelector('#send').disabled
                 && !document.querySelector('#notice').innerText.includes('skriver')
                 && !document.querySelector('#notice').innerText.includes('writing');

@@ -169,7 +169,9 @@ a { color: var(--mg-accent); text-decoration: underline; }
   #ask-row { flex-wrap: wrap; }
   #ask-row > div { min-width: 100% !important; }
   #ask-row > div:last-child { flex-direction: row; }
-  #side-tabs [role="tab"] { padding: 0.3em 0.45em; font-size: 0.85em; }
+  /* Gradio measures a hidden copy of the tab buttons to decide which go into its 'more' menu: both
+     copies get the compact size, so all four side tabs fit at 390 px. */
+  #side-tabs .tab-container button { padding: 0.3em 0.4em; font-size: 0.8em; }
   .mg-compare-table { display: none; }
   .mg-compare-cards { display: block; }
 }

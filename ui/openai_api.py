@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.requests import Request  # at module level: FastAPI reads the handler's annotation by name
+
 from assistant.errors import AssistantError, BackendError, QuestionError
 from assistant.pipeline import Assistant, Turn
 from assistant.types import Answer, ContextProfile
@@ -246,7 +248,7 @@ def _chain(
 
 def mount_openai_api(app: Any, assistant: Assistant) -> None:
     """Add the /v1 routes to the running FastAPI app (in front of Gradio's own routes)."""
-    from fastapi import APIRouter, Request
+    from fastapi import APIRouter
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse, StreamingResponse
 
