@@ -197,9 +197,22 @@ def run_command(cmd: str, timeout: float) -> dict[str, Any]:
     }
 
 
-def kill_during(cmd: str, after: float, repair: str, timeout: float) -> dict[str, Any]:
-    """Start cmd, SIGKILL it after `after` seconds, then run `repair` (the next index) to its end."""
+def _generations(data_dir: Path) -> set[Path]:
+    return {g for key in (data_dir / "index").iterdir() if key.is_dir() for g in key.iterdir()}
+
+
+def kill_during(
+    cmd: str, after: float, repair: str, timeout: float, data_dir: Path | None = None
+) -> dict[str, Any]:
+    """Start cmd, SIGKILL it `after` seconds into its build (once its new generation folder exists, when
+    data_dir is given), then run `repair` (the next index) to its end."""
+    before = _generations(data_dir) if data_dir else set()
     proc = subprocess.Popen(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while data_dir and proc.poll() is None and time.monotonic() < deadline:
+        if _generations(data_dir) - before:
+            break
+        time.sleep(0.05)
     time.sleep(after)
     killed = proc.poll() is None
     if killed:
@@ -238,8 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--reindex", default="", help="A reindex command run when half the questions are answered."
     )
+    p.add_argument("--repair", default="", help="The command run after a fault (default: --reindex).")
     p.add_argument("--fault", choices=("none", "kill-index", "damage"), default="none")
-    p.add_argument("--kill-after", type=float, default=5.0, help="kill-index: seconds before SIGKILL.")
+    p.add_argument("--kill-after", type=float, default=1.0, help="kill-index: seconds into the build.")
     p.add_argument("--damage-file", type=Path, help="damage: the index file to truncate.")
     p.add_argument("--data-dir", type=Path, help="The server's data dir, to count data lost.")
     p.add_argument("--json", action="store_true", help="Print the report as JSON.")
@@ -249,11 +263,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.fault == "kill-index":
         if not args.reindex:
             p.error("--fault kill-index needs --reindex (the command to kill, then to run again).")
-        during = lambda: kill_during(args.reindex, args.kill_after, args.reindex, args.time_limit)  # noqa: E731
+        during = lambda: kill_during(  # noqa: E731
+            args.reindex, args.kill_after, args.repair or args.reindex, args.time_limit, args.data_dir
+        )
     elif args.fault == "damage":
         if not (args.reindex and args.damage_file):
             p.error("--fault damage needs --damage-file and --reindex (the repair).")
-        during = lambda: damage(args.damage_file, args.reindex, args.time_limit)  # noqa: E731
+        during = lambda: damage(args.damage_file, args.repair or args.reindex, args.time_limit)  # noqa: E731
     elif args.reindex:
         during = lambda: run_command(args.reindex, args.time_limit)  # noqa: E731
     try:

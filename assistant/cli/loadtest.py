@@ -24,7 +24,7 @@ def loadtest(
     ] = False,
     full: Annotated[bool, typer.Option(help="The rebuild re-embeds everything (a longer overlap).")] = False,
     fault: Annotated[str, typer.Option(help="none, kill-index (SIGKILL the rebuild) or damage.")] = "none",
-    kill_after: Annotated[float, typer.Option(help="kill-index: seconds before SIGKILL.")] = 5.0,
+    kill_after: Annotated[float, typer.Option(help="kill-index: seconds into the build.")] = 1.0,
     damage_file: Annotated[Path | None, typer.Option(help="damage: the index file to truncate.")] = None,
     time_limit: Annotated[float, typer.Option(help="Stop asking after this many seconds.")] = 600,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -40,7 +40,7 @@ def loadtest(
     argv = ["--url", url, "--users", str(users), "--per-user", str(per_user), "--time-limit", str(time_limit)]
     argv += ["--fault", fault, "--kill-after", str(kill_after), "--data-dir", str(s.data_dir)]
     if reindex or fault != "none":
-        argv += ["--reindex", shlex.join(cmd)]
+        argv += ["--reindex", shlex.join(cmd), "--repair", shlex.join([c for c in cmd if c != "--full"])]
     if damage_file is not None:
         argv += ["--damage-file", str(damage_file)]
     if as_json:
