@@ -50,7 +50,7 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     """A fresh Swedish-language page that accepts downloads."""
     context = browser.new_context(
-        locale="sv-SE", viewport={"width": 1400, "height": 1000}, accept_downloads=True
+        locale="sv-SE", viewport={"width": 1366, "height": 900}, accept_downloads=True
     )
     pg = context.new_page()
     pg.set_default_timeout(20_000)

@@ -17,7 +17,6 @@ import pytest
 
 from assistant.config import Settings
 from tests._support_ui import CHROMIUM, CHROMIUM_ARGS, Served, ask, open_app, serve, shot
-from ui.i18n import catalogue
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -52,12 +51,6 @@ def served(fake_settings: Settings, small_corpus: Path) -> Iterator[Served]:
     """The app with the fake embedder on the small corpus."""
     with serve(fake_settings.replace(corpus_dirs=(small_corpus,))) as s:
         yield s
-
-
-def test_the_catalogue_has_every_text_in_both_languages() -> None:
-    data = catalogue()
-    assert all(set(v) == {"sv", "en"} for v in data.values())
-    assert all(type(v["sv"]) is type(v["en"]) for v in data.values())
 
 
 def test_an_english_browser_gets_an_english_interface_and_can_switch(browser: Any, served: Served) -> None:

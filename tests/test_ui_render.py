@@ -321,3 +321,28 @@ def test_compare_follows_the_latest_answer_that_recommended_two_or_more() -> Non
     assert latest_recommended([turn("a", "b"), turn("c", "d")], known) == ["c", "d"]
     assert latest_recommended([turn("a")], known) is None  # one method is nothing to compare
     assert latest_recommended([], known) is None
+
+
+def test_the_methods_panel_and_the_comparison_render_the_same_fit_for_a_profile() -> None:
+    profile = ContextProfile.from_json({**ContextProfile().to_json(), "budget_sek": 150000, "time_weeks": 10})
+    methods = [{"id": c.id, "title": c.title, "score": 0.99, "reasons": []} for c in (CARD, FOKUS)]
+    html = panels.method_cards_html(methods, {c.id: c for c in (CARD, FOKUS)}, profile)
+    shown = dict(re.findall(r'data-method="([^"]+)">(\d+ av 100)', html))
+    fits = {c.id: panels.fit_of(c, profile) for c in (CARD, FOKUS)}
+    compared = dict(zip([CARD.id, FOKUS.id], panels.compare_rows([CARD, FOKUS], fits)[0][1], strict=True))
+    assert shown == compared and "99 av 100" not in html  # the answer's own number is not shown beside it
+
+
+def test_every_catalogue_text_has_swedish_and_english_and_fills_its_fields() -> None:
+    from ui.i18n import catalogue, t
+
+    assert all(set(v) == {"sv", "en"} for v in catalogue().values())
+    assert t("methods.of", "en", score=65) == "65 of 100" and t("methods.of", "sv", score=65) == "65 av 100"
+    assert t("chat.send", "de") == "Skicka"  # an unknown language falls back to Swedish
+
+
+def test_the_form_shows_whole_weeks_and_that_is_no_edit() -> None:
+    extracted = {**ContextProfile().to_json(), "time_weeks": 21.7}
+    values = profile_to_form(extracted)
+    assert values[[f.key for f in FIELDS].index("time_weeks")] == 22
+    assert profile_edits(extracted, form_to_profile(values)) == {}

@@ -12,26 +12,15 @@ from assistant.pipeline import Assistant
 from assistant.types import Answer, ContextProfile
 from ui import panels, render
 from ui.assets import SCROLL_TO_ANSWER_JS, TARGET_JS
-from ui.chat import answer_stream, chunk_texts, config_json, documents_by_id, history_of, resolve_profile
+from ui.chat import answer_stream, chunk_texts, documents_by_id, history_of, resolve_profile
+from ui.chat_panels import EMPTY_PROFILE, card_markdown, is_method_advice, rate_answer, side_panels
+from ui.chat_relabel import relabel, relabel_outputs
 from ui.export import export_files, new_export_dir
-from ui.feedback import save_rating
 from ui.i18n import UiLang, t, t_list, ui_lang
-from ui.profile_form import FIELDS, build_form, form_relabel, form_to_profile, profile_to_form
+from ui.profile_form import FIELDS, build_form, form_to_profile, profile_to_form
 
 log = logging.getLogger(__name__)
-EMPTY_PROFILE = ContextProfile().to_json()
 ICONS = Path(__file__).with_name("icons")
-
-
-def is_method_advice(answer: Mapping[str, Any]) -> bool:
-    """An answer that recommends methods or plans a whole process (not a follow-up about one phase)."""
-    intent = answer.get("intent")
-    return intent == "method_fit" or (intent == "process_planning" and bool(answer.get("plan")))
-
-
-def shown_profile(profile: Mapping[str, Any]) -> ContextProfile:
-    """The profile as the form shows it (whole weeks): what both the methods panel and the comparison score."""
-    return ContextProfile.from_json(form_to_profile(profile_to_form(profile)))
 
 
 class ChatTab:
@@ -315,30 +304,6 @@ class ChatTab:
             return render.notice_html(t("notice.updated", lang), "success")
         return render.notice_html("")
 
-    def side_panels(self, turns: Sequence[Mapping[str, Any]], lang: UiLang) -> tuple[str, str, str]:
-        """(sources, methods, plan) HTML for the latest answer, in the interface language."""
-        if not turns:
-            return (
-                render.sources_panel_html([], {}, {}, 0, lang=lang),
-                panels.method_cards_html([], {}, lang=lang),
-                panels.plan_html([], lang),
-            )
-        turn = len(turns) - 1
-        data = turns[-1]["answer"]
-        cits = data.get("citations") or []
-        return (
-            render.sources_panel_html(
-                cits, chunk_texts(self.assistant, cits), documents_by_id(self.assistant), turn, lang=lang
-            ),
-            panels.method_cards_html(
-                data.get("recommended_methods") or [],
-                self.assistant.cards,
-                shown_profile(data.get("profile") or EMPTY_PROFILE),
-                lang,
-            ),
-            panels.plan_html(data.get("plan") or [], lang),
-        )
-
     def _panels(
         self,
         turns: list[dict[str, Any]],
@@ -429,75 +394,11 @@ class ChatTab:
 
     def relabel(self, lang: str, turns: Sequence[Mapping[str, Any]]) -> dict[Any, Any]:
         """Every label, button, heading and panel of the tab in `lang` (what was typed or chosen stays)."""
-        import gradio as gr
-
-        lg = ui_lang(lang)
-        sources, methods, plan = self.side_panels(turns, lg)
-        choices = [
-            (t("feedback.answer_n", lg, n=i + 1, question=tn["question"][:70]), i)
-            for i, tn in enumerate(turns)
-        ]
-        return {
-            self.chat: gr.update(label=t("chat.label", lg), placeholder=t("chat.welcome", lg)),
-            self.question: gr.update(label=t("chat.question", lg), placeholder=t("chat.placeholder", lg)),
-            self.send: gr.update(value=t("chat.send", lg)),
-            self.new_chat: gr.update(value=t("chat.new", lg)),
-            self.examples.dataset: gr.update(
-                label=t("chat.examples", lg), samples=[[q] for q in t_list("chat.examples.list", lg)]
-            ),
-            self.feedback_box: gr.update(label=t("feedback.box", lg)),
-            self.rate_which: gr.update(label=t("feedback.which", lg), choices=choices),
-            self.comment: gr.update(label=t("feedback.comment", lg)),
-            self.up: gr.update(value=t("feedback.up", lg)),
-            self.down: gr.update(value=t("feedback.down", lg)),
-            self.export_md: gr.update(label=t("chat.export_md", lg)),
-            self.export_docx: gr.update(label=t("chat.export_docx", lg)),
-            self.tab_profile: gr.update(label=t("side.profile", lg)),
-            self.tab_methods: gr.update(label=t("side.methods", lg)),
-            self.tab_sources: gr.update(label=t("side.sources", lg)),
-            self.tab_plan: gr.update(label=t("side.plan", lg)),
-            self.profile_intro: t("profile.intro" if turns else "profile.before", lg),
-            self.form_box: gr.update(label=t("profile.form", lg)),
-            self.apply: gr.update(value=t("profile.apply", lg)),
-            self.clear: gr.update(value=t("profile.clear", lg)),
-            self.card_pick: gr.update(label=t("methods.card_pick", lg)),
-            self.card_acc: gr.update(label=t("methods.card", lg)),
-            self.sources: sources,
-            self.methods: methods,
-            self.plan: plan,
-            **dict(zip(self.form, form_relabel(lg), strict=True)),
-        }
+        return relabel(self, lang, turns)
 
     def relabel_outputs(self) -> list[Any]:
         """The components relabel() updates."""
-        return [
-            self.chat,
-            self.question,
-            self.send,
-            self.new_chat,
-            self.examples.dataset,
-            self.feedback_box,
-            self.rate_which,
-            self.comment,
-            self.up,
-            self.down,
-            self.export_md,
-            self.export_docx,
-            self.tab_profile,
-            self.tab_methods,
-            self.tab_sources,
-            self.tab_plan,
-            self.profile_intro,
-            self.form_box,
-            self.apply,
-            self.clear,
-            self.card_pick,
-            self.card_acc,
-            self.sources,
-            self.methods,
-            self.plan,
-            *self.form,
-        ]
+        return relabel_outputs(self)
 
     def open_target(self, target: str, turns: list[dict[str, Any]], lang: str = "sv") -> tuple[Any, ...]:
         """A click on a [n] marker or a method card link."""
@@ -528,24 +429,13 @@ class ChatTab:
         """The full Markdown of a method card, in its accordion."""
         import gradio as gr
 
-        lg = ui_lang(lang)
-        doc = documents_by_id(self.assistant).get(str(method_id or ""))
-        if doc is None:
-            return t("methods.card_missing", lg), gr.Accordion(open=True)
-        path = Path(str(doc.get("path", "")))
-        if not path.is_file():  # the index stores the path as given at build time, maybe relative
-            found = [f for d in self.assistant.settings.corpus_dirs for f in d.rglob(f"{doc['id']}.md")]
-            path = found[0] if found else path
-        try:
-            body = panels.strip_front_matter(path.read_text(encoding="utf-8"))
-        except OSError:
-            body = f"{path}: {doc.get('summary', '')}"
-        sources = "\n".join(f"- [{s['title']}]({s['url']})" for s in doc.get("sources") or [])
-        text = (
-            f"## {doc['title']}\n\n{body}\n\n**{t('methods.card_sources', lg)}**\n\n{sources}\n\n"
-            f"*{t('methods.card_licence', lg)}: {doc.get('licence', '')}*"
-        )
-        return text, gr.Accordion(label=t("methods.card_of", lg, title=doc["title"]), open=True)
+        text, title = card_markdown(self.assistant, method_id, ui_lang(lang))
+        label = t("methods.card_of", lang, title=title) if title else t("methods.card", lang)
+        return text, gr.Accordion(label=label, open=True)
+
+    def side_panels(self, turns: Sequence[Mapping[str, Any]], lang: UiLang) -> tuple[str, str, str]:
+        """(sources, methods, plan) HTML for the latest answer, in the interface language."""
+        return side_panels(self.assistant, turns, lang)
 
     def rate(
         self,
@@ -556,29 +446,7 @@ class ChatTab:
         lang: str = "sv",
     ) -> tuple[str, str]:
         """Store a thumbs up/down with the question, the answer JSON and the configuration."""
-        lg = ui_lang(lang)
-        if which is None or not isinstance(which, int) or not 0 <= which < len(turns):
-            return render.notice_html(t("feedback.choose", lg), "warning"), comment
-        turn = turns[which]
-        try:
-            save_rating(
-                self.assistant.settings,  # the PostgreSQL URL or the SQLite file
-                str(turn["question"]),
-                dict(turn["answer"]),
-                rating,
-                comment or "",
-                config_json(self.assistant),
-            )
-        except AssistantError as exc:
-            log.exception("saving feedback failed")
-            return render.notice_html(t("feedback.failed", lg, reason=exc.message), "error"), comment
-        except Exception as exc:  # e.g. an unwritable disk: say so, keep the page, log the traceback
-            log.exception("saving feedback failed")
-            return render.notice_html(
-                t("feedback.failed", lg, reason=f"{type(exc).__name__}: {exc}"), "error"
-            ), comment
-        key = "feedback.thanks_up" if rating > 0 else "feedback.thanks_down"
-        return render.notice_html(t(key, lg, n=which + 1), "success"), ""
+        return rate_answer(self.assistant, which, comment, turns, rating, ui_lang(lang))
 
 
 __all__ = ["FIELDS", "ChatTab"]
