@@ -77,7 +77,8 @@ def test_a_composed_answer_is_on_screen_within_the_budget(
     # pieces with pauses (7–10 s); the query embedding's own cost is measured by `metodguiden bench`.
     open_app(page, served.url)
     ask_timed(page, "Hur går en fokusgrupp till?", timeout=60_000)  # warms the page and the index
-    times = [ask_timed(page, q) for q in (PARK, "Vad kostar ett medborgarråd?")]
+    questions = (PARK, "Vad kostar ett medborgarråd?", "Gör en processplan för ett medborgarråd.")
+    times = [ask_timed(page, q) for q in questions]  # the best of three: the machine is shared
     record_property("send_to_answer_ms", [round(t) for t in times])
     print(f"send → complete answer: {[round(t) for t in times]} ms")
     text = page.locator("#chat .message.bot").last.inner_text()

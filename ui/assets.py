@@ -164,7 +164,7 @@ a { color: var(--mg-accent); text-decoration: underline; }
    panels' tabs wrap instead of hiding in a menu. */
 @media (max-width: 700px) {
   #mg-header p { display: none; }
-  #mg-header h1 { font-size: 1.35em; margin: 0; }
+  #mg-header h1 { font-size: 1.25em; margin: 0; white-space: nowrap; }
   #chat { height: 42vh !important; min-height: 16em; }
   #ask-row { flex-wrap: wrap; }
   #ask-row > div { min-width: 100% !important; }
