@@ -42,7 +42,7 @@ def _settings(url: str, tmp_path: Path, corpus: Path, models_dir: Path, model: s
         corpus_dirs=(corpus,),
         embedder=f"openai:{model}",
         embeddings_base_url=url,
-        embeddings_timeout_s=5,
+        embeddings_timeout_s=120,  # a loaded CI machine embeds 64 passages slowly
     )
 
 
