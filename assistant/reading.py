@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from assistant.context_profile import merge_profiles, parse_profile, profile_from_conversation
+from assistant.lexicon import lexicon
 from assistant.semantic import Reading
 from assistant.types import ContextProfile, Intent, Lang
 from assistant.understanding import (
@@ -30,14 +31,15 @@ from assistant.understanding import (
 )
 
 # Probabilities the semantic reading must reach; chosen on evals/gold (see assistant/lexicon/README.md).
-OUT_OF_SCOPE_AT = 0.5  # scope 'out' above this refuses a question no rule keeps in scope
+OUT_OF_SCOPE_AT = 0.85  # scope 'out' above this refuses a question no rule keeps in scope
 IN_SCOPE_AT = 0.8  # scope 'in' above this keeps a question in scope that the rules would refuse
-INTENT_AT = 0.55  # an intent this probable overrides the rules' intent
+INTENT_AT = 0.4  # an intent this probable overrides the rules' guess (no intent cue matched)
+INTENT_OVER_CUE_AT = 0.7  # … and this probable overrides an intent a cue matched
 PURPOSE_AT = 0.6
 TARGET_AT = 0.75
 PRECONDITION_AT = 0.6
 CONFLICT_AT = 0.7
-UNSURE_BELOW = 0.45  # a chosen intent less probable than this marks the reading as unsure
+UNSURE_BELOW = 0.35  # a reading this weak, with nothing else to go on, is unsure: the answer asks back
 
 
 @dataclass(frozen=True)
@@ -112,24 +114,29 @@ def _semantic_profile(own: ContextProfile, reading: Reading) -> tuple[ContextPro
 def _semantic_intent(
     rule: Intent, reading: Reading, text: str, methods: Sequence[str], keeps_in_scope: bool
 ) -> tuple[Intent, float]:
-    """The rules' intent, corrected by the semantic reading where it is confident and the question allows."""
+    """The rules' intent, corrected by the semantic reading where it is confident and the question allows.
+
+    The reading decides where the rules only guessed (no intent cue matched: a described need, a
+    plain question); where a cue matched, it needs to be far surer to overrule it.
+    """
     p_out = reading.get("scope", "out")
+    best, p = reading.best("intents")
     if rule == "out_of_scope":
         if keeps_in_scope or (reading.get("scope", "in") >= IN_SCOPE_AT and not out_of_scope_cue(text)):
-            best, p = reading.best("intents")
-            return _allowed(best, methods, text), p
+            return _allowed(best, methods), p
         return "out_of_scope", p_out
-    if p_out >= OUT_OF_SCOPE_AT and not keeps_in_scope:
+    participation = bool(lexicon().pattern("participation").search(text))
+    if p_out >= OUT_OF_SCOPE_AT and not (keeps_in_scope or participation):
         return "out_of_scope", p_out
-    best, p = reading.best("intents")
-    if p >= INTENT_AT and best != rule:
-        return _allowed(best, methods, text, fallback=rule), p
-    return rule, max(p, reading.get("intents", rule))
+    cued = bool(lexicon().matches("intents", text))
+    if best != rule and p >= (INTENT_OVER_CUE_AT if cued else INTENT_AT):
+        return _allowed(best, methods, fallback=rule), p
+    return rule, reading.get("intents", rule) if rule in reading.scores.get("intents", {}) else p
 
 
-def _allowed(intent: str, methods: Sequence[str], text: str, fallback: Intent = "general") -> Intent:
-    """An intent the question can carry: a comparison needs two named methods."""
-    if intent == "comparison" and len(methods) < 2:
+def _allowed(intent: str, methods: Sequence[str], fallback: Intent = "general") -> Intent:
+    """An intent the question can carry: a comparison needs a named method to compare."""
+    if intent == "comparison" and not methods:
         return fallback if fallback != "comparison" else "general"
     return cast(Intent, intent)
 
@@ -187,7 +194,11 @@ def read_question(
         preconditions=_preconditions(profile, stated),
         injected=injected,
         confidence=round(confidence, 3),
-        unsure=reading is not None and confidence < UNSURE_BELOW,
+        # Unsure only where nothing but the reading decided: no intent cue, no method named, a weak reading.
+        unsure=reading is not None
+        and confidence < UNSURE_BELOW
+        and not methods
+        and not lexicon().matches("intents", text.lower()),
         semantic=reading is not None,
     )
 

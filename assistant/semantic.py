@@ -156,12 +156,33 @@ class SemanticReader:
                 except (OSError, ValueError, KeyError) as exc:  # a torn or foreign file: fit again
                     log.warning("Fitting the reader again: %s could not be read (%s).", candidate, exc)
         texts, labels = training_set(lex)
-        vectors = np.asarray(embedder.embed(texts, "query"), dtype=np.float32)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        models = fit(vectors, labels)
+        models = fit(exemplar_vectors(embedder, texts, folder), labels)
         folder.mkdir(parents=True, exist_ok=True)
         _save(path, models)
         return cls(models)
+
+
+def exemplar_vectors(embedder: Embedder, texts: list[str], folder: Path) -> np.ndarray:
+    """Unit-length query vectors of the exemplars; those embedded before come from `folder`, so adding a
+    phrasing embeds that phrasing only."""
+    path = folder / f"{embedder.key}-exemplars.npz"
+    known: dict[str, np.ndarray] = {}
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                known = dict(zip((str(t) for t in data["texts"]), data["vectors"], strict=True))
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("Embedding every exemplar again: %s could not be read (%s).", path, exc)
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        fresh = np.asarray(embedder.embed(missing, "query"), dtype=np.float32)
+        fresh /= np.maximum(np.linalg.norm(fresh, axis=1, keepdims=True), 1e-12)
+        known.update(zip(missing, fresh, strict=True))
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, texts=np.array(list(known)), vectors=np.array(list(known.values()), np.float32))
+        tmp.replace(path)
+    return np.array([known[t] for t in texts], dtype=np.float32)
 
 
 def _save(path: Path, models: Mapping[str, Model]) -> None:
