@@ -76,9 +76,23 @@ def check_loopback(url: str) -> str:
     return url.rstrip("/")
 
 
+_DEFAULTS: dict[str, list[Any]] = {}
+
+
+def _ask_defaults(client: Any, base: str, timeout: float) -> list[Any]:
+    """The defaults of `/ask`'s parameters after the question, as the server describes them (Gradio wants all)."""
+    if base not in _DEFAULTS:
+        info = client.get(f"{base}/gradio_api/info", timeout=timeout)
+        info.raise_for_status()
+        params = info.json()["named_endpoints"]["/ask"]["parameters"]
+        _DEFAULTS[base] = [p.get("parameter_default") for p in params[1:]]
+    return _DEFAULTS[base]
+
+
 def ask_http(client: Any, base: str, question: str, timeout: float = 120) -> dict[str, Any]:
     """Call Gradio's `/ask` over plain HTTP (submit, then read the event stream); the answer JSON."""
-    sent = client.post(f"{base}/gradio_api/call/ask", json={"data": [question, ""]}, timeout=timeout)
+    data = [question, *_ask_defaults(client, base, timeout)]
+    sent = client.post(f"{base}/gradio_api/call/ask", json={"data": data}, timeout=timeout)
     sent.raise_for_status()
     event_id = sent.json()["event_id"]
     got = client.get(f"{base}/gradio_api/call/ask/{event_id}", timeout=timeout)

@@ -265,9 +265,10 @@ def test_broken_file_is_reported_and_the_rest_indexed(fake_settings: Settings, c
     )
     result, report = index_corpus(fake_settings, FakeEmbedder())
     assert result.documents == 3
-    assert [str(p) for p in report.problems] == [
-        f"{broken}:15: staff_effort: Input should be 'lag', 'medel' or 'hog'"
-    ]
+    # The wording of the vocabulary check belongs to the corpus validation; the index reports it by file and line.
+    assert len(report.problems) == 1
+    shown = str(report.problems[0])
+    assert shown.startswith(f"{broken}:15: staff_effort: ") and "lag" in shown and "medel" in shown
     assert read_manifest(fake_settings, "fake64")["problems"] == [str(report.problems[0])]  # type: ignore[index]
 
 
