@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from assistant import safe_yaml
 from assistant.corpus_links import folder_links, link_problem
@@ -31,7 +32,11 @@ def _in(dimension: str) -> AfterValidator:
 
     def check(value: str) -> str:
         if value not in allowed:
-            raise ValueError(f"{value!r} is not a known {dimension} value; use one of: {', '.join(allowed)}")
+            raise PydanticCustomError(
+                "vocabulary",
+                "{value} is not a known {dimension} value; use one of: {allowed}",
+                {"value": repr(value), "dimension": dimension, "allowed": ", ".join(allowed)},
+            )
         return value
 
     return AfterValidator(check)

@@ -217,7 +217,7 @@ def test_broken_file_is_reported_and_the_others_load(
     report = load_corpus([corpus])
     assert sorted(d.id for d in report.documents) == ["alfa", "beta"]
     assert [str(p) for p in report.problems] == [
-        f"{broken}:16: formats.0: Input should be 'fysiskt', 'digitalt' or 'hybrid'"
+        f"{broken}:16: formats.0: 'telepati' is not a known formats value; use one of: hybrid, digitalt, fysiskt"
     ]
 
 
