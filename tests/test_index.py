@@ -35,6 +35,7 @@ class Recording:
         self.inner = inner
         self.key: str = inner.key
         self.dim: int = inner.dim
+        self.identity: str = getattr(inner, "identity", "")  # the index records whose vectors these are
         self.fail_after = fail_after
         self.batches = 0
         self.texts: list[str] = []
