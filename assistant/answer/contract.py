@@ -2,7 +2,7 @@
 
 `.venv/bin/python -m assistant.answer.contract` prints the README block, `--write` puts it into
 README.md (between the contract heading and the next `## ` heading), `--schema` prints the JSON Schema.
-tests/test_contract.py fails when README.md differs from what this module renders.
+tests/assistant/test_contract.py fails when README.md differs from what this module renders.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def readme_block() -> str:
     return "\n".join(
         [
             "Generated from `assistant.types.Answer` by `.venv/bin/python -m assistant.answer.contract --write`",
-            "(`--schema` prints the JSON Schema); `tests/test_contract.py` fails when this block is out of date.",
+            "(`--schema` prints the JSON Schema); `tests/assistant/test_contract.py` fails when this block is out of date.",
             "```json",
             data,
             "```",

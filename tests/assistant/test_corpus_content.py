@@ -22,7 +22,7 @@ from assistant import corpus as corpus_module
 from assistant.corpus import CASE_SECTIONS, METHOD_SECTIONS, MethodModel, load_corpus
 from assistant.types import SourceDocument
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
 README = CORPUS / "README.md"
 

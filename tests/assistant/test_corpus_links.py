@@ -11,7 +11,7 @@ from pathlib import Path
 from assistant.corpus import load_corpus
 from tests._support_cli import run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _corpus_with_links(tmp_path: Path, small_corpus: Path, write_method: Callable[..., Path]) -> Path:

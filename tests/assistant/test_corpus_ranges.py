@@ -19,7 +19,7 @@ import pytest
 from assistant.corpus import load_corpus
 from assistant.types import SourceDocument
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 SECTION = "Resurser och tid"
 
 _WORDS = {

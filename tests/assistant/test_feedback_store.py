@@ -16,7 +16,7 @@ from assistant.config import Settings
 from assistant.feedback import FeedbackError, FeedbackStore, PostgresStore, SqliteStore, open_store, store_for
 from tests._support_postgres import postgres_bin, throwaway_cluster
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ANSWER = {
     "answer": "Prova en fokusgrupp [1].",
     "intent": "method_fit",

@@ -62,7 +62,7 @@ def _start(settings: Settings, timeout_s: int) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(),
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
 
 

@@ -26,7 +26,7 @@ from assistant.importers.participedia import (
     restore_body,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2025, 3, 14)
 COLUMNS = [
     "id",

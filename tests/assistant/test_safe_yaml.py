@@ -16,7 +16,7 @@ from assistant.corpus import load_file, parse_document
 from assistant.errors import CorpusError
 from assistant.importers import ImportOverrides, import_file
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def alias_bomb(levels: int = 9) -> str:

@@ -24,7 +24,7 @@ from evals.report import write_outputs
 from evals.runner import run_cases, score_case, summary
 from evals.systems import Response, cache_dir, parse_config, prepare, retrieval_query
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 TINY: list[dict[str, Any]] = [
     {
