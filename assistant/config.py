@@ -47,7 +47,7 @@ class Settings:
     llm_timeout_s: int = 60
     llm_context_tokens: int = 3000
     feedback_db: Path | None = None  # default: <data_dir>/feedback.sqlite3
-    # postgresql://user:pw@host:5432/db – ratings in PostgreSQL (instances on several machines); wins over feedback_db
+    # postgresql://user:pw@host/db: ratings in PostgreSQL (instances on several machines); wins over feedback_db
     feedback_url: str = field(default="", repr=False)
     trainer_user: str = ""  # the trainer tab stays locked until a user and a password (or hash) are set
     trainer_password: str = field(default="", repr=False)
