@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,13 @@ from assistant.embedding_cache import open_cache
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError, IndexError_, IndexNotBuiltError
 from assistant.index_check import check_manifest, damaged_files, file_checksums
+from assistant.index_files import (
+    chunk_to_row,
+    doc_to_row,
+    load_chunks,
+    load_documents,
+    write_json_atomic,
+)
 from assistant.index_lock import build_lock
 from assistant.keyword import KeywordIndex
 from assistant.store import (
@@ -85,63 +91,8 @@ def read_manifest(settings: Settings, key: str) -> dict[str, Any] | None:
     return check_manifest(data, path)
 
 
-def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _chunk_to_row(chunk: Chunk) -> dict[str, Any]:
-    row = asdict(chunk)
-    row["urls"] = list(chunk.urls)
-    return row
-
-
-def _row_to_chunk(row: dict[str, Any]) -> Chunk:
-    return Chunk(**{**row, "urls": tuple(row.get("urls", ()))})
-
-
-def _doc_to_row(doc: SourceDocument) -> dict[str, Any]:
-    """Document metadata without the body: what the advisor and the UI need at answer time."""
-    return {
-        "id": doc.id,
-        "kind": doc.kind,
-        "title": doc.title,
-        "lang": doc.lang,
-        "summary": doc.summary,
-        "aliases": list(doc.aliases),
-        "licence": doc.licence,
-        "origin": doc.origin,
-        "path": doc.path,
-        "sources": [{"title": s.title, "url": s.url, "publisher": s.publisher} for s in doc.sources],
-        "attributes": doc.attributes,
-    }
-
-
-def load_documents(folder: Path) -> list[dict[str, Any]]:
-    """Document metadata of one generation (empty for generations built before it was stored)."""
-    path = folder / "documents.json"
-    if not path.exists():
-        return []
-    rows: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    return rows
-
-
 def _generation_dir(settings: Settings, key: str, generation: str) -> Path:
     return settings.index_dir / key / generation
-
-
-def load_chunks(folder: Path) -> dict[str, Chunk]:
-    """The chunk table of one generation, by id."""
-    out: dict[str, Chunk] = {}
-    with (folder / "chunks.jsonl").open(encoding="utf-8") as f:
-        for line in f:
-            chunk = _row_to_chunk(json.loads(line))
-            out[chunk.id] = chunk
-    return out
 
 
 def _reusable(
@@ -243,7 +194,7 @@ def _build_locked(
     if len(set(new_ids)) != len(new_ids):
         raise IndexError_("Two chunks got the same id; the corpus has duplicate documents.")
     docs_hash = hashlib.sha256(
-        json.dumps([_doc_to_row(d) for d in documents], sort_keys=True, ensure_ascii=False).encode()
+        json.dumps([doc_to_row(d) for d in documents], sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
     client, store_note = open_client_for_build(settings)
     repaired = [store_note] if store_note else []
@@ -274,7 +225,7 @@ def _build_locked(
             # Leftovers of a killed build go even when nothing changed.
             _cleanup_orphans(settings, client, key, keep=manifest["generation"])
             cache.refresh(chunks, ChunkStore(client, manifest["collection"]).vectors)
-            _write_json_atomic(
+            write_json_atomic(
                 _manifest_path(settings, key), {**manifest, "problems": [str(p) for p in problems]}
             )
             return BuildResult(
@@ -319,9 +270,9 @@ def _build_locked(
             progress("Bäddar in avsnitt", min(start + batch, total), total)
         with (folder / "chunks.jsonl").open("w", encoding="utf-8") as f:
             for chunk in chunks:
-                f.write(json.dumps(_chunk_to_row(chunk), ensure_ascii=False) + "\n")
+                f.write(json.dumps(chunk_to_row(chunk), ensure_ascii=False) + "\n")
         KeywordIndex.build(new_ids, [c.embed_text for c in chunks]).save(folder)
-        _write_json_atomic(folder / "documents.json", [_doc_to_row(d) for d in documents])
+        write_json_atomic(folder / "documents.json", [doc_to_row(d) for d in documents])
         if store.count() != len(chunks):
             raise IndexError_(f"The new collection holds {store.count()} chunks, expected {len(chunks)}.")
         checksums = file_checksums(folder)
@@ -329,7 +280,7 @@ def _build_locked(
         delete_collection(client, collection)
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    _write_json_atomic(
+    write_json_atomic(
         _manifest_path(settings, key),
         {
             "version": MANIFEST_VERSION,

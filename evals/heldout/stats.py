@@ -20,7 +20,7 @@ def _cases(path: Path) -> dict[str, dict[str, Any]]:
 
 def _mean(rows: list[dict[str, Any]], key: str) -> float:
     values = [r["metrics"][key] for r in rows if r["metrics"].get(key) is not None]
-    return sum(values) / max(1, len(values))
+    return float(sum(values)) / max(1, len(values))
 
 
 def _informs(row: dict[str, Any]) -> bool:
