@@ -63,9 +63,9 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, gemma:
             index_corpus(settings, gemma)
         except Exception:  # a copy taken mid-build: start over from the corpus
             shutil.rmtree(data, ignore_errors=True)
-            index_corpus(settings, gemma, full=True)
+            index_corpus(settings, gemma)
     else:
-        index_corpus(settings, gemma, full=True)  # about 4 minutes on two cores
+        index_corpus(settings, gemma)  # vectors from corpus-embeddings/: only edited chunks are embedded
     return Assistant.from_settings(settings, embedder=gemma)
 
 
