@@ -65,8 +65,8 @@ def render_fit(ctx: AdviceContext, cites: Citations) -> Rendered | None:
         if fit.pros:
             because = say("fit.because", lang, reasons=join([r.text(lang) for r in fit.pros[:3]], lang))
             block.append(because + cites.cite(facts, because))
-        # A resource at the low end of the card's span is said on its own, cited to the card's
-        # passage on resources, and followed by what it means (advice, not a fact from the card).
+        # A resource at the low end of the card's span is said on its own, cited to the card's key
+        # facts (they state the span and the staff effort word for word), then what it means (advice).
         low = [r for r in fit.cons if r.means]
         other = [r for r in fit.cons if not r.means]
         if other:
@@ -74,7 +74,7 @@ def render_fit(ctx: AdviceContext, cites: Citations) -> Rendered | None:
             block.append(watch + cites.cite(facts, watch))
         if low:
             watch = say("fit.watch", lang, reasons=join([r.text(lang) for r in low[:2]], lang))
-            src = ctx.card_passage(fit.card.id, "resources") or facts
+            src = facts or ctx.card_passage(fit.card.id, "resources")
             block.append(watch + cites.cite(src, watch) + " " + say("fit.simple_variant", lang))
         lines.append(" ".join(b for b in block if b))
     for fit in [f for f in ctx.fits if f.hard_conflict and f.relevance >= 0.5][:1]:
