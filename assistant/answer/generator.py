@@ -32,6 +32,7 @@ from assistant.answer.renderers import (
     render_phase,
 )
 from assistant.answer.renderers.clarify import ask_back, understood_line
+from assistant.answer.renderers.fit import describe_profile
 from assistant.answer.renderers.inform import mandate_first, no_mandate, nothing_to_influence
 from assistant.answer.text import say
 from assistant.types import Answer, Lang, MethodFit
@@ -91,11 +92,13 @@ def render(ctx: AdviceContext, cites: Citations) -> Rendered:
         chosen = _by_intent(ctx, cites)
         if chosen is None:
             return render_clarify(ctx, cites) or Rendered(())
-        # One question back: the renderer's own closing question gives way to it.
+        # One question back: the renderer's own closing question gives way to it, and the profile,
+        # already restated in what was understood, is not said twice.
         closing = {
             f"*{ctx.clarifying_question}*",
             say("fit.ask", ctx.language),
             say("phase.more", ctx.language),
+            describe_profile(ctx.profile, ctx.language),
         }
         body = tuple(line for line in chosen.lines if line not in closing)
         return replace(chosen, lines=(understood, first, *body, ask_back(ctx)))

@@ -11,6 +11,7 @@ from assistant.advisor import MethodCard, rank_methods
 from assistant.answer.context import AdviceContext, phase_of
 from assistant.answer.generator import Composer
 from assistant.answer.renderers import RENDERERS
+from assistant.answer.renderers.fit import describe_profile
 from assistant.plan import plan_process
 from assistant.types import Answer, Chunk, ContextProfile, Intent, Lang, ScoredChunk
 
@@ -336,6 +337,8 @@ def test_an_unsure_reading_says_what_was_understood_and_asks_one_question_back()
     lines = answer.text.split("\n\n")
     assert lines[0].startswith("Jag är inte säker") and "välja en metod" in lines[0]
     assert answer.text.count("?") == 1 and lines[-1].endswith("?*")
+    restated = describe_profile(ContextProfile(purposes=("ideer",)), "sv")
+    assert restated and answer.text.count(restated) == 1  # the profile is said once, not again as the intro
 
 
 def test_out_of_scope_is_refused_without_sources() -> None:
