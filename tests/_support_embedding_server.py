@@ -1,7 +1,7 @@
 """A real OpenAI-compatible `/v1/embeddings` server for tests: FastAPI + uvicorn, backed by a real model.
 
 infinity-emb would be the off-the-shelf choice, but it pulls its own torch build and more; this server
-speaks the same protocol over real HTTP with the installed all-MiniLM-L6-v2 (see tests/test_embedding_service.py).
+speaks the same protocol over real HTTP with the installed all-MiniLM-L6-v2 (see tests/assistant/test_embedding_service.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from assistant.embeddings import FakeEmbedder, Role, make_embedder
 from assistant.index import build_index, open_index
 from assistant.pipeline import index_corpus
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Weights(FakeEmbedder):

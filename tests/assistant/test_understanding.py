@@ -52,7 +52,7 @@ CATALOG: list[MethodName] = [
 # The whole catalogue, as the Assistant builds it, for the tests with the real model.
 FULL_CATALOG: list[MethodName] = [
     method_names(d.id, d.title, d.aliases)
-    for d in load_corpus([Path(__file__).resolve().parent.parent / "corpus"]).documents
+    for d in load_corpus([Path(__file__).resolve().parents[2] / "corpus"]).documents
     if d.kind == "method"
 ]
 
