@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.lexicon import lexicon
 from tests._support_cli import run_cli
 from tests.conftest import METHOD_TEMPLATE
 
@@ -114,7 +115,9 @@ def test_index_reports_a_broken_file_and_indexes_the_rest(ws: Workspace, tmp_pat
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Indexerade 1 dokument, ")
-    assert f"Hoppade över: {broken}:18: scale.0: Input should be" in done.stderr
+    assert (
+        f"Hoppade över: {broken}:18: scale.0: 'planet' is not a known scale value; use one of:" in done.stderr
+    )
     _no_traceback(done)
 
 
@@ -321,7 +324,8 @@ def test_corpus_validate_lists_file_line_field_message(ws: Workspace, tmp_path: 
     assert done.returncode == 1
     assert _error_lines(done) == [
         f"{broken}:6: lang: Input should be 'sv' or 'en'",
-        f"{broken}:16: formats.0: Input should be 'fysiskt', 'digitalt' or 'hybrid'",
+        f"{broken}:16: formats.0: 'telepati' is not a known formats value; use one of: "
+        + ", ".join(lexicon().values("formats")),
     ]
     assert done.stdout.strip() == "1 dokument giltiga, 2 problem."
 

@@ -289,13 +289,21 @@ def _literal_values(tp: object) -> set[str]:
     return {v for arg in typing.get_args(tp) for v in _literal_values(arg)}
 
 
+CARD_DIMENSIONS = ("purposes", "influence", "recruitment", "target_groups", "scale", "formats")
+
+
 def _schema_vocabulary() -> dict[str, set[str]]:
+    """Fixed choices of the schema (Literals) and the controlled values the validator takes from the lexicon."""
+    from assistant.lexicon import lexicon
+
     found: dict[str, set[str]] = {}
     for model in (corpus_module.DocumentModel, corpus_module.MethodModel, corpus_module.CaseModel):
         for name, field in model.model_fields.items():
             values = _literal_values(field.annotation)
             if values:
                 found.setdefault(name, set()).update(values)
+    for dimension in CARD_DIMENSIONS:
+        found.setdefault(dimension, set()).update(lexicon().values(dimension))
     return found
 
 
