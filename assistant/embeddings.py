@@ -168,6 +168,8 @@ class SentenceTransformerEmbedder:
 
     def embed(self, texts: Sequence[str], role: Role) -> np.ndarray:
         """Encode with the model's own prompt for the role."""
+        if not texts:  # nothing to encode: no model load, and an empty (0, dim) array
+            return np.zeros((0, self.dim), dtype=np.float32)
         model = self.model
         vectors = model.encode(
             list(texts),
