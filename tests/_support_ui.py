@@ -193,3 +193,18 @@ def ask_timed(page: Any, question: str, timeout: float = 30_000) -> float:
         timeout=timeout,
     )
     return float(handle.json_value())
+
+
+@contextmanager
+def serve_small_corpus(root: Path, models_dir: Path) -> Iterator[Served]:
+    """The app on a copy of the five-document small corpus with the fake embedder (the API is stateless)."""
+    from tests.conftest import CORPUS, SMALL_CORPUS
+
+    for rel in SMALL_CORPUS:
+        (root / "corpus" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "corpus" / rel).write_bytes((CORPUS / rel).read_bytes())
+    settings = Settings(
+        data_dir=root / "data", models_dir=models_dir, corpus_dirs=(root / "corpus",), embedder="fake64"
+    )
+    with serve(settings) as s:
+        yield s

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from assistant.config import Settings
-from tests._support_ui import ROOT, Served, serve
+from tests._support_ui import ROOT, Served, serve_small_corpus
 
 QUESTION = "Vilken metod passar för att nå unga om en ny park?"
 
@@ -21,16 +20,7 @@ QUESTION = "Vilken metod passar för att nå unga om en ny park?"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Served]:
     """One app for the module (the API is stateless): fake embedder, the small corpus."""
-    from tests.conftest import CORPUS, SMALL_CORPUS
-
-    root = tmp_path_factory.mktemp("api")
-    for rel in SMALL_CORPUS:
-        (root / "corpus" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / "corpus" / rel).write_bytes((CORPUS / rel).read_bytes())
-    settings = Settings(
-        data_dir=root / "data", models_dir=models_dir, corpus_dirs=(root / "corpus",), embedder="fake64"
-    )
-    with serve(settings) as s:
+    with serve_small_corpus(tmp_path_factory.mktemp("api"), models_dir) as s:
         yield s
 
 

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from assistant.config import Settings
 from assistant.inputs import InputError, checked_history, checked_profile
-from tests._support_ui import Served, serve
+from tests._support_ui import Served, serve_small_corpus
 
 QUESTION = "Vilken metod passar för att nå unga om en ny park?"
 
@@ -19,16 +18,7 @@ QUESTION = "Vilken metod passar för att nå unga om en ny park?"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Served]:
     """The app on the small corpus with the fake embedder."""
-    from tests.conftest import CORPUS, SMALL_CORPUS
-
-    root = tmp_path_factory.mktemp("api-input")
-    for rel in SMALL_CORPUS:
-        (root / "corpus" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / "corpus" / rel).write_bytes((CORPUS / rel).read_bytes())
-    settings = Settings(
-        data_dir=root / "data", models_dir=models_dir, corpus_dirs=(root / "corpus",), embedder="fake64"
-    )
-    with serve(settings) as s:
+    with serve_small_corpus(tmp_path_factory.mktemp("api-input"), models_dir) as s:
         yield s
 
 

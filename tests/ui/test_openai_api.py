@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from assistant.config import Settings
 from assistant.pipeline import Turn
-from tests._support_ui import Served, serve
+from tests._support_ui import Served, serve_small_corpus
 
 openai = pytest.importorskip("openai")
 
@@ -22,16 +21,7 @@ SECOND = "Vi har 3 000 000 kr och 40 veckor och vill ta fram genomarbetade rekom
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Served]:
     """One app for the module (the API is stateless): fake embedder, the small corpus."""
-    from tests.conftest import CORPUS, SMALL_CORPUS
-
-    root = tmp_path_factory.mktemp("openai")
-    for rel in SMALL_CORPUS:
-        (root / "corpus" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / "corpus" / rel).write_bytes((CORPUS / rel).read_bytes())
-    settings = Settings(
-        data_dir=root / "data", models_dir=models_dir, corpus_dirs=(root / "corpus",), embedder="fake64"
-    )
-    with serve(settings) as s:
+    with serve_small_corpus(tmp_path_factory.mktemp("openai"), models_dir) as s:
         yield s
 
 
