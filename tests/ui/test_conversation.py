@@ -18,7 +18,6 @@ import pytest
 from assistant.config import Settings
 from tests._support_ui import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     TRAINER,
     Served,
     ask,
@@ -37,15 +36,6 @@ if not CHROMIUM.exists():
 
 PARK = "Vilken metod passar för att nå unga om en ny park? Vi har 200 000 kr och tre månader."
 ANSWER_BUDGET_MS = 1500  # issue 12: send → complete answer on these 2 cores
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One chromium for the module."""
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from assistant.config import Settings
-from tests._support_ui import CHROMIUM, CHROMIUM_ARGS, Served, ask, open_app, serve, shot
+from tests._support_ui import CHROMIUM, Served, ask, open_app, serve, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -28,15 +28,6 @@ PHONE = {"width": 390, "height": 844}
 SWEDISH_WORDS = re.compile(
     r"\b(Skicka|Nytt samtal|Vad jag har förstått|Metoder|Källor|Processplan|Jämför|Rådgivning)\b"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One chromium for the module."""
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _page(browser: Any, locale: str, viewport: dict[str, int], mobile: bool = False) -> Any:
