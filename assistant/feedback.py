@@ -11,6 +11,7 @@ import functools
 import json
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -153,10 +154,15 @@ class FeedbackStore(ABC):
 
 
 class SqliteStore(FeedbackStore):
-    """One SQLite file in WAL mode; writers wait for each other up to `busy_timeout_s`."""
+    """One SQLite file in WAL mode; writers wait for each other up to `busy_timeout_s`.
 
-    _wal_done: ClassVar[set[Path]] = set()
-    _wal_lock: ClassVar[threading.Lock] = threading.Lock()
+    Every transaction is BEGIN IMMEDIATE: it takes the write lock up front, where SQLite's busy
+    handler waits for the other writer. A deferred transaction can instead fail at once with
+    "database is locked" when two processes race, which CI saw under load.
+    """
+
+    _ready: ClassVar[set[Path]] = set()
+    _ready_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, path: Path, busy_timeout_s: float = 30.0) -> None:
         self.path = path
@@ -170,39 +176,76 @@ class SqliteStore(FeedbackStore):
         """The file."""
         return str(self.path)
 
+    def _broken(self, exc: sqlite3.Error) -> FeedbackError:
+        return FeedbackError(
+            f"The feedback database {self.path} cannot be used: {exc}.",
+            hint="Check the file (a copy of it, moved aside, lets the server start a new one).",
+        )
+
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s)
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         except sqlite3.Error as exc:
             raise FeedbackError(
                 f"Cannot open the feedback database {self.path}: {exc}.", "Check the file."
             ) from None
         with closing(conn):
             try:
-                self._schema(conn)
-                with conn:  # one committed transaction
-                    yield conn
+                self._prepare(conn)
+                self._begin(conn)
             except sqlite3.DatabaseError as exc:
-                raise FeedbackError(
-                    f"The feedback database {self.path} cannot be used: {exc}.",
-                    hint="Check the file (a copy of it, moved aside, lets the server start a new one).",
-                ) from None
+                raise self._broken(exc) from None
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise self._broken(exc) from None
+                raise
 
-    def _schema(self, conn: sqlite3.Connection) -> None:
-        conn.executescript(_TABLE.format(id_type="INTEGER PRIMARY KEY AUTOINCREMENT") + ";\n" + _INDEX + ";")
-        key = self.path.resolve()
-        with self._wal_lock:
-            if key in self._wal_done:
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE, retried while another process holds a lock the busy handler does not wait for."""
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
                 return
-            # WAL is a persistent property of the file: readers never block the writer.
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """The table, its index and WAL mode, once per file and process (WAL persists in the file)."""
+        key = self.path.resolve()
+        with self._ready_lock:
+            if key in self._ready and self.path.exists():
+                return
+            deadline = time.monotonic() + self.busy_timeout_s
+            while True:
+                try:
+                    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                    conn.execute(_TABLE.format(id_type="INTEGER PRIMARY KEY AUTOINCREMENT"))
+                    conn.execute(_INDEX)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
             if str(mode).lower() != "wal":
                 raise FeedbackError(
                     f"The feedback database {self.path} could not switch to WAL (got {mode!r})."
                 )
-            self._wal_done.add(key)
+            self._ready.add(key)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 class PostgresStore(FeedbackStore):
