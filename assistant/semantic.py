@@ -9,6 +9,7 @@ anyway.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 SINGLE: tuple[str, ...] = ("scope", "intents")
 MULTI: tuple[str, ...] = ("purposes", "target_groups", "preconditions", "polarisation")
 FITTED = Path(__file__).parent / "lexicon" / "fitted"  # readers shipped with the code, for the default model
-_VERSION = "1"  # bump when the training recipe changes: the cache file name carries it
+_VERSION = "3"  # bump when the training recipe changes: the cache file name carries it
 _C = 4.0  # inverse regularisation of the logistic regressions, chosen on evals/gold
 
 
@@ -76,29 +77,88 @@ def training_set(lex: Lexicon) -> tuple[list[str], dict[str, list[str]]]:
     """Every exemplar once, and per learnt dimension its label per exemplar ('' = none of its values).
 
     Scope learns from every exemplar: all but scope 'out' are phrasings about participation. Intent
-    also learns method fit from the purposes' exemplars, which describe needs.
+    also learns method fit from the purposes' exemplars, which describe needs. Preconditions also learn
+    from composed questions (see `composed`): in a real question the precondition is one clause beside
+    the topic, and the topic must not drown it.
     """
     texts: list[str] = []
-    owner: list[tuple[str, str]] = []
+    owner: list[tuple[str, str, str]] = []  # (dimension, value, carrier intent of a composed text)
     for name, dim in lex.dimensions.items():
         for value in dim.values:
             for text in value.exemplars:
                 texts.append(text)
-                owner.append((name, value.key))
+                owner.append((name, value.key, ""))
+    for text, dim_name, key, intent in composed(lex):
+        texts.append(text)
+        owner.append((dim_name, key, intent))
     labels: dict[str, list[str]] = {}
     for name in SINGLE + MULTI:
         column = []
-        for dim_name, key in owner:
+        for dim_name, key, intent in owner:
             if dim_name == name:
                 column.append(key)
             elif name == "scope":
                 column.append("in")
-            elif name == "intents" and dim_name == "purposes":
-                column.append("method_fit")
+            elif name == "intents" and (intent or dim_name == "purposes"):
+                column.append(intent or "method_fit")
             else:
                 column.append("")
         labels[name] = column
     return texts, labels
+
+
+COMPOSE_CARRIERS = 3  # questions each precondition exemplar is joined with
+# Dimensions whose exemplars state context that is no precondition (a need, a group, resources, a level)
+NEGATIVE_CONTEXT: tuple[str, ...] = (
+    "purposes",
+    "target_groups",
+    "scale",
+    "formats",
+    "complexity",
+    "polarisation",
+    "staff_effort",
+)
+
+
+def composed(lex: Lexicon) -> list[tuple[str, str, str, str]]:
+    """(text, dimension, value, carrier intent): statements joined with questions, labelled as the statement.
+
+    Each precondition exemplar is joined with a few method-advice and process questions of its
+    language, and the first exemplars of each context value (`NEGATIVE_CONTEXT`) with one such
+    question: for the preconditions these are negatives (a second clause that states a need, a group
+    or resources is no precondition), and they keep their own value (a purpose stays that purpose).
+    Deterministic, so the fitted reader is too.
+    """
+    carriers: dict[str, list[tuple[str, str]]] = {"sv": [], "en": []}
+    for key in ("method_fit", "process_planning"):
+        value = lex.dimension("intents").get(key)
+        if value is not None:
+            carriers["sv"] += [(t, key) for t in value.exemplars_sv]
+            carriers["en"] += [(t, key) for t in value.exemplars_en]
+    out: list[tuple[str, str, str, str]] = []
+    seen: set[str] = set(t for dim in lex.dimensions.values() for v in dim.values for t in v.exemplars)
+
+    def join(statement: str, lang: str, dimension: str, key: str, count: int) -> None:
+        # Rendezvous hashing: each statement keeps its carriers when others are added, so a new
+        # phrasing embeds only itself and its own few composed texts.
+        ranked = sorted(carriers[lang], key=lambda c: zlib.crc32(f"{statement}|{c[0]}".encode()))
+        for question, intent in ranked[:count]:
+            first = zlib.crc32(f"{question}|{statement}".encode()) % 2 == 0
+            text = f"{statement.rstrip()} {question}" if first else f"{question} {statement.rstrip()}"
+            if text not in seen:
+                seen.add(text)
+                out.append((text, dimension, key, intent))
+
+    for value in lex.dimension("preconditions").values:
+        for lang, items in (("sv", value.exemplars_sv), ("en", value.exemplars_en)):
+            for statement in items:
+                join(statement, lang, "preconditions", value.key, COMPOSE_CARRIERS)
+    for name in NEGATIVE_CONTEXT:
+        for value in lex.dimension(name).values:
+            for lang, items in (("sv", value.exemplars_sv), ("en", value.exemplars_en)):
+                for statement in items[:2]:
+                    join(statement, lang, name, value.key, 1)
+    return out
 
 
 def fit(vectors: np.ndarray, labels: Mapping[str, list[str]]) -> dict[str, Model]:

@@ -33,7 +33,13 @@ from assistant.answer.renderers import (
 )
 from assistant.answer.renderers.clarify import ask_back, understood_line
 from assistant.answer.renderers.fit import describe_profile
-from assistant.answer.renderers.inform import mandate_first, no_mandate, nothing_to_influence
+from assistant.answer.renderers.inform import (
+    decided_first,
+    mandate_first,
+    maybe_decided,
+    no_mandate,
+    nothing_to_influence,
+)
 from assistant.answer.text import say
 from assistant.types import Answer, Lang, MethodFit
 
@@ -86,7 +92,14 @@ def render(ctx: AdviceContext, cites: Citations) -> Rendered:
     """
     if nothing_to_influence(ctx):
         return render_inform(ctx, cites) or Rendered(())
-    first = mandate_first(ctx, cites) if no_mandate(ctx) else ""
+    first = " ".join(
+        part
+        for part in (
+            mandate_first(ctx, cites) if no_mandate(ctx) else "",
+            decided_first(ctx, cites) if maybe_decided(ctx) else "",
+        )
+        if part
+    )
     if ctx.unsure:
         understood = understood_line(ctx)
         chosen = _by_intent(ctx, cites)

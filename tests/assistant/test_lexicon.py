@@ -156,3 +156,11 @@ def test_adding_a_cue_is_a_data_change(tmp_path: Path) -> None:
         text.replace('cues: ["brukare", ', 'cues: ["brukare", "vårdtagar", ', 1), encoding="utf-8"
     )
     assert "brukare" in load_lexicon(folder).matches("target_groups", phrase)
+
+
+def test_the_reader_for_the_default_model_ships_fitted_for_this_lexicon() -> None:
+    """A lexicon or recipe change ships its refit (assistant/lexicon/README.md), so no fresh clone fits it."""
+    from assistant.semantic import _VERSION, FITTED
+
+    shipped = sorted(p.name for p in FITTED.glob("*.npz"))
+    assert shipped == [f"gemma-{lexicon().digest}-v{_VERSION}.npz"], shipped

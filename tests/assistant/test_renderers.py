@@ -324,6 +324,16 @@ def test_no_mandate_puts_getting_one_first_and_still_answers() -> None:
     assert answer.citations[0].doc_id == "kurs-tomma" and answer.recommended_methods
 
 
+def test_a_probable_decision_puts_informing_first_and_keeps_the_advice() -> None:
+    """A decision the reading only finds probable must not take the recommendations away if it is wrong."""
+    answer = Composer().generate(ctx("Vilken metod passar?", "method_fit", preconditions=("maybe_decided",)))
+    first = answer.text.split("\n\n")[0]
+    assert (
+        first.startswith("Om beslutet redan är fattat") and "informera i stället" in first and "[1]" in first
+    )
+    assert answer.citations[0].doc_id == "kurs-tomma" and answer.recommended_methods
+
+
 def test_an_unsure_reading_says_what_was_understood_and_asks_one_question_back() -> None:
     answer = Composer().generate(
         ctx(

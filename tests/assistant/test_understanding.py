@@ -19,7 +19,15 @@ from assistant.errors import QuestionError
 from assistant.lexicon import FOLDER as lexicon_folder
 from assistant.lexicon import lexicon, load_lexicon
 from assistant.reading import read_question
-from assistant.semantic import Reading, SemanticReader, reader_dir, reads_meaning, training_set
+from assistant.semantic import (
+    COMPOSE_CARRIERS,
+    Reading,
+    SemanticReader,
+    composed,
+    reader_dir,
+    reads_meaning,
+    training_set,
+)
 from assistant.understanding import (
     MethodName,
     clean_question,
@@ -356,8 +364,11 @@ def test_a_new_phrasing_embeds_only_that_phrasing(tmp_path: Path) -> None:
     seen: list[str] = []
     original = embedder.embed
     embedder.embed = lambda texts, role: (seen.extend(texts), original(texts, role))[1]  # type: ignore[method-assign]
-    SemanticReader.prepare(embedder, tmp_path / "reader", load_lexicon(folder))
-    assert seen == ["Schaktet är redan grävt."]
+    changed = load_lexicon(folder)
+    SemanticReader.prepare(embedder, tmp_path / "reader", changed)
+    own = [t for t, *_ in composed(changed) if "Schaktet är redan grävt." in t]
+    assert len(own) == COMPOSE_CARRIERS  # the phrasing is also learnt inside a few whole questions
+    assert sorted(seen) == sorted(["Schaktet är redan grävt.", *own])
 
 
 def test_the_fake_embedder_does_not_read_meaning() -> None:
@@ -404,7 +415,7 @@ def test_the_reading_adds_purposes_target_groups_preconditions_and_conflict() ->
     reading = _reading(
         purposes={"beslut": 0.9, "kartlaggning": 0.3},
         target_groups={"unga": 0.9},
-        preconditions={"already_decided": 0.8, "no_mandate": 0.1},
+        preconditions={"already_decided": 0.95, "no_mandate": 0.1},
         polarisation={"hog": 0.9},
     )
     u = read_question("Vi har en halv miljon att lägga i stadsdelen.", CATALOG, reading=reading)
@@ -413,6 +424,25 @@ def test_the_reading_adds_purposes_target_groups_preconditions_and_conflict() ->
     assert u.profile.nothing_to_influence and "already_decided" in u.preconditions
     assert u.profile.conflict == "hog"
     assert u.profile.budget_sek == 500_000  # numbers stay with the rules
+
+
+@pytest.mark.parametrize(
+    ("p", "keys", "decided"),
+    [(0.95, ("already_decided",), True), (0.8, ("maybe_decided",), False), (0.5, (), False)],
+)
+def test_a_decision_the_reading_is_less_sure_of_is_only_probable(
+    p: float, keys: tuple[str, ...], decided: bool
+) -> None:
+    u = read_question(
+        "Vilken metod passar för byborna?", CATALOG, reading=_reading(preconditions={"already_decided": p})
+    )
+    assert u.preconditions == keys and u.profile.nothing_to_influence is decided
+
+
+def test_a_decision_a_cue_states_is_certain_even_where_the_reading_doubts() -> None:
+    text = "Beslutet är redan fattat. Vilken metod passar för byborna?"
+    u = read_question(text, CATALOG, reading=_reading(preconditions={"already_decided": 0.8}))
+    assert u.preconditions == ("already_decided",) and u.profile.nothing_to_influence
 
 
 def test_rules_alone_still_read_preconditions_and_an_unsure_flag_needs_the_reading() -> None:
@@ -472,13 +502,8 @@ def test_the_real_model_reads_unseen_phrasings(
     ("text", "check"),
     [
         ("Kommunfullmäktige har redan klubbat igenom nedläggningen av badhuset.", "decided"),
-        pytest.param(
-            "The building contract was signed last month, but we'd like to talk with residents.",
-            "decided",
-            marks=pytest.mark.xfail(
-                strict=True, reason="known miss: a signed contract is not read as decided"
-            ),
-        ),
+        # Missed until preconditions were also learnt inside whole questions (semantic.composed).
+        ("The building contract was signed last month, but we'd like to talk with residents.", "decided"),
         ("Invånarna i byn ska själva få välja vad bygdepotten på 400 000 kr går till.", "beslut"),
         ("Pensionärerna i norra delen av kommunen känner sig bortglömda.", "aldre"),
     ],
@@ -489,7 +514,8 @@ def test_the_real_model_reads_preconditions_purposes_and_groups(
     embedder, reader = gemma_reader
     u = read_question(text, FULL_CATALOG, reading=reader.read(embedder.embed([text], "query")[0]))
     if check == "decided":
-        assert u.profile.nothing_to_influence and "already_decided" in u.preconditions
+        # Certain (the whole answer informs) or probable (informing first): either way the official is told.
+        assert {"already_decided", "maybe_decided"} & set(u.preconditions)
     elif check == "beslut":
         assert "beslut" in u.profile.purposes
     else:

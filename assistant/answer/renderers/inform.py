@@ -2,7 +2,8 @@
 
 The reading states preconditions as keys (assistant/reading.py `Understanding.preconditions`):
 'already_decided' and 'nothing_to_influence' make the whole answer advice to inform; 'no_mandate'
-puts that advice first and keeps the rest of the answer, since a mandate can still be won.
+puts that advice first and keeps the rest of the answer, since a mandate can still be won, and so
+does 'maybe_decided' (a decision the reading finds probable, not certain).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ def no_mandate(ctx: AdviceContext) -> bool:
     return "no_mandate" in ctx.preconditions
 
 
+def maybe_decided(ctx: AdviceContext) -> bool:
+    """True when the question probably says the matter is decided, but not surely enough to say only that."""
+    return "maybe_decided" in ctx.preconditions and not nothing_to_influence(ctx)
+
+
 def render_inform(ctx: AdviceContext, cites: Citations) -> Rendered | None:
     """Nothing can be influenced: inform, clearly and honestly, instead of inviting to a dialogue."""
     lang = ctx.language
@@ -41,3 +47,9 @@ def mandate_first(ctx: AdviceContext, cites: Citations) -> str:
     """The paragraph that puts getting a mandate (and informing meanwhile) before any dialogue."""
     src = ctx.passage("empty-dialogues.make_real") or ctx.passage("empty-dialogues.inform_instead")
     return say("inform.no_mandate", ctx.language) + cites.cite(src) if src is not None else ""
+
+
+def decided_first(ctx: AdviceContext, cites: Citations) -> str:
+    """The paragraph that puts informing first when the matter is probably decided already."""
+    src = ctx.passage("empty-dialogues.inform_instead")
+    return say("inform.maybe_decided", ctx.language) + cites.cite(src) if src is not None else ""
