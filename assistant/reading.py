@@ -32,6 +32,7 @@ from assistant.understanding import (
 
 # Probabilities the semantic reading must reach; chosen on evals/gold (see assistant/lexicon/README.md).
 OUT_OF_SCOPE_AT = 0.7  # scope 'out' above this refuses a question no rule keeps in scope
+NEAREST_OUT_BY = 0.08  # … or its nearest exemplar is out of scope by this cosine margin
 IN_SCOPE_AT = 0.8  # scope 'in' above this keeps a question in scope that the rules would refuse
 INTENT_AT = 0.4  # an intent this probable overrides the rules' guess (no intent cue matched)
 INTENT_OVER_CUE_AT = 0.7  # … and this probable overrides an intent a cue matched
@@ -139,13 +140,15 @@ def _semantic_intent(
     plain question); where a cue matched, it needs to be far surer to overrule it.
     """
     p_out = reading.get("scope", "out")
+    # Nearer an out-of-scope exemplar than any participation phrasing by this much: refused like p_out.
+    nearest_out = reading.get("scope_nearest", "out") - reading.get("scope_nearest", "in") >= NEAREST_OUT_BY
     best, p = reading.best("intents")
     if rule == "out_of_scope":
         if keeps_in_scope or (reading.get("scope", "in") >= IN_SCOPE_AT and not out_of_scope_cue(text)):
             return _allowed(best, methods), p
         return "out_of_scope", p_out
     participation = bool(lexicon().pattern("participation").search(text))
-    if p_out >= OUT_OF_SCOPE_AT and not (keeps_in_scope or participation):
+    if (p_out >= OUT_OF_SCOPE_AT or nearest_out) and not (keeps_in_scope or participation):
         return "out_of_scope", p_out
     cued = bool(lexicon().matches("intents", text))
     if best != rule and p >= (INTENT_OVER_CUE_AT if cued else INTENT_AT):

@@ -21,8 +21,11 @@ from assistant.lexicon import lexicon, load_lexicon
 from assistant.reading import read_question
 from assistant.semantic import (
     COMPOSE_CARRIERS,
+    Model,
     Reading,
     SemanticReader,
+    _load,
+    _save,
     composed,
     reader_dir,
     reads_meaning,
@@ -347,6 +350,7 @@ def test_the_reader_is_fitted_once_and_then_loaded_from_disk(tmp_path: Path) -> 
         "target_groups",
         "preconditions",
         "polarisation",
+        "scope_nearest",
     }
 
 
@@ -395,6 +399,28 @@ def test_a_confident_out_of_scope_reading_refuses_a_question_the_rules_let_in() 
     assert read_question(text, CATALOG).intent != "out_of_scope"
     out = _reading(scope={"in": 0.1, "out": 0.9})
     assert read_question(text, CATALOG, reading=out).intent == "out_of_scope"
+
+
+def test_a_question_nearest_an_out_of_scope_exemplar_is_refused_though_the_linear_reading_doubts() -> None:
+    text = "Hur lång handläggningstid har kommunen för bygglov till en altan?"
+    doubtful = {"in": 0.5, "out": 0.5}
+    near_out = _reading(scope=doubtful, scope_nearest={"in": 0.70, "out": 0.80})
+    near_in = _reading(scope=doubtful, scope_nearest={"in": 0.78, "out": 0.80})  # within the margin
+    assert read_question(text, CATALOG, reading=near_out).intent == "out_of_scope"
+    assert read_question(text, CATALOG, reading=near_in).intent != "out_of_scope"
+
+
+def test_the_nearest_exemplar_model_scores_each_value_by_its_closest_exemplar(tmp_path: Path) -> None:
+    vectors = np.eye(3, dtype=np.float32)
+    model = Model(
+        ("in", "out"), vectors.astype(np.float16), np.array([0, 0, 1], np.float32), False, nearest=True
+    )
+    q = np.array([0.6, 0.0, 0.8], np.float32)
+    assert model.probabilities(q) == pytest.approx({"in": 0.6, "out": 0.8}, abs=1e-3)
+    path = tmp_path / "r.npz"
+    _save(path, {"scope_nearest": model})
+    loaded = _load(path)["scope_nearest"]
+    assert loaded.nearest and loaded.probabilities(q) == pytest.approx(model.probabilities(q))
 
 
 def test_a_named_method_is_never_refused() -> None:
