@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.errors import ConfigError
 from assistant.types import Chunk, SourceDocument
 
 if TYPE_CHECKING:
@@ -30,9 +33,26 @@ def chunk_id(doc_id: str, section: str, text: str) -> str:
     return f"{doc_id}:{digest[:16]}"
 
 
+def _require_tokenizer(encoding_name: str) -> None:
+    """Stop with a clear message where tiktoken would otherwise try to download its encoding."""
+    cache = os.environ.get("TIKTOKEN_CACHE_DIR")
+    if not cache:
+        return
+    from assistant.models import TIKTOKEN_ENCODINGS
+
+    url = TIKTOKEN_ENCODINGS.get(encoding_name, ("", "", ""))[1]
+    if url and not (Path(cache) / hashlib.sha1(url.encode()).hexdigest()).exists():
+        raise ConfigError(
+            f"The tokenizer {encoding_name} is not installed in {cache} (Metodguiden never downloads it).",
+            hint="Run `metodguiden models install` with the same --data-dir, or `make setup`.",
+        )
+
+
 @lru_cache(maxsize=8)
 def _token_splitter(encoding_name: str, chunk_tokens: int, overlap: int) -> Any:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    _require_tokenizer(encoding_name)
 
     return RecursiveCharacterTextSplitter.from_tiktoken_encoder(
         encoding_name=encoding_name,

