@@ -237,8 +237,8 @@ class Assistant:
             return AdviceContext(u.text, u.language, u.intent, u.profile, notes=notes)
         self.refresh()
         retriever = make_retriever(self.settings.retrieval_mode, self.index, self.embedder)
-        passages = retriever.retrieve(u.text, self.settings.top_k)
-        method_hits = retriever.retrieve(u.text, 30, Filters(kind="method"))
+        passages = retriever.retrieve(u.query, self.settings.top_k)
+        method_hits = retriever.retrieve(u.query, 30, Filters(kind="method"))
         relevance = relevance_from_ranks([h.chunk.doc_id for h in method_hits])
         for mid in u.methods:
             relevance[mid] = max(relevance.get(mid, 0.0), 1.0)

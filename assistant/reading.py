@@ -69,6 +69,9 @@ class Understanding:
     - `confidence`: the probability of the chosen intent from the semantic reading (1.0 when only the
       rules read the question); `unsure`: the answer may say what was understood and ask back.
     - `semantic`: whether the semantic reader took part.
+    - `search_text`: for a question inside a conversation about participation that names no method of
+      its own, the previous user message and this question ('Och om vi också vill höra föräldrarna?'
+      is searched with what it follows); empty otherwise (`query` gives what to search for).
     """
 
     text: str
@@ -81,6 +84,12 @@ class Understanding:
     confidence: float = 1.0
     unsure: bool = False
     semantic: bool = False
+    search_text: str = ""
+
+    @property
+    def query(self) -> str:
+        """What retrieval searches for: `search_text` where the conversation adds to it, else `text`."""
+        return self.search_text or self.text
 
 
 def _preconditions(profile: ContextProfile, stated: Sequence[str]) -> tuple[str, ...]:
@@ -222,6 +231,12 @@ def read_question(
         and not methods
         and not lexicon().matches("intents", text.lower()),
         semantic=reading is not None,
+        search_text=f"{history_user[-1][-500:]} {text}"
+        if intent != "out_of_scope"
+        and history_user
+        and not find_methods(text, catalog)
+        and any(mentions_scope(t) for t in history_user)
+        else "",
     )
 
 

@@ -546,3 +546,13 @@ def test_the_real_model_reads_preconditions_purposes_and_groups(
         assert "beslut" in u.profile.purposes
     else:
         assert check in u.profile.target_groups
+
+
+def test_a_follow_up_is_searched_with_the_message_it_follows() -> None:
+    earlier = ["Vilken metod passar när vi bygger om skolgården och vill höra eleverna?"]
+    u = read_question("Och om vi också vill höra föräldrarna?", CATALOG, earlier)
+    assert u.query == f"{earlier[0]} Och om vi också vill höra föräldrarna?" and u.text != u.query
+    named = read_question("Passar en fokusgrupp för dem?", CATALOG, earlier)
+    assert named.query == named.text  # a question that names its own method is searched alone
+    assert read_question("Vilken metod passar för unga?", CATALOG).query == "Vilken metod passar för unga?"
+    assert read_question("Och vädret i morgon?", CATALOG, ["Vem vinner matchen?"]).search_text == ""
