@@ -211,6 +211,15 @@ class Assistant:
         earlier = [t.content for t in history if t.role == "user"]
         return read_question(full, self.catalog, earlier, profile, reading)
 
+    def warm_up(self) -> None:
+        """Load the embedding model and the reader now, so that the first question does not wait for them.
+
+        `serve` runs this in a background thread while the UI starts; a question that arrives first
+        simply waits for the same load (the model loads under a lock, once).
+        """
+        self.embedder.embed(["medborgardialog"], "query")
+        self.reader()
+
     def reader(self) -> SemanticReader | None:
         """The semantic reader, fitted or loaded on first use; None for an embedder without meaning."""
         if not reads_meaning(self.embedder):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -49,6 +50,8 @@ def serve(
         from assistant.pipeline import Assistant
 
         assistant = Assistant.from_settings(settings(ctx))
+        # The model loads while the UI starts and the official types, not after the first question.
+        threading.Thread(target=assistant.warm_up, name="warm-up", daemon=True).start()
         out.print(f"Metodguiden svarar på http://{host}:{port}")
         launch(assistant, host=host, port=port)
 
