@@ -94,6 +94,10 @@ class Understanding:
 
 def _preconditions(profile: ContextProfile, stated: Sequence[str]) -> tuple[str, ...]:
     keys = list(stated)
+    if profile.commitment is True and "maybe_decided" in keys:
+        # Decision-makers who promised to respond leave something to influence: only a sure reading
+        # or a stated decision overrules that.
+        keys.remove("maybe_decided")
     if profile.nothing_to_influence and not _DECIDED & set(keys):
         keys = [k for k in keys if k != "maybe_decided"] + ["already_decided"]
     if profile.commitment is False and "no_mandate" not in keys:

@@ -556,3 +556,12 @@ def test_a_follow_up_is_searched_with_the_message_it_follows() -> None:
     assert named.query == named.text  # a question that names its own method is searched alone
     assert read_question("Vilken metod passar för unga?", CATALOG).query == "Vilken metod passar för unga?"
     assert read_question("Och vädret i morgon?", CATALOG, ["Vem vinner matchen?"]).search_text == ""
+
+
+def test_a_promise_to_respond_outweighs_a_decision_the_reading_only_finds_probable() -> None:
+    text = "Kommunstyrelsen har lovat att svara på förslagen. Vilken metod passar?"
+    probable = _reading(preconditions={"already_decided": 0.8})
+    u = read_question(text, CATALOG, reading=probable)
+    assert u.profile.commitment is True and "maybe_decided" not in u.preconditions
+    sure = read_question(text, CATALOG, reading=_reading(preconditions={"already_decided": 0.95}))
+    assert "already_decided" in sure.preconditions
