@@ -18,6 +18,7 @@ import numpy as np
 
 from assistant.embeddings import Embedder
 from assistant.lexicon import Lexicon, lexicon
+from assistant.vocab import CARD_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -117,16 +118,9 @@ def training_set(lex: Lexicon) -> tuple[list[str], dict[str, list[str]]]:
 
 
 COMPOSE_CARRIERS = 3  # questions each precondition exemplar is joined with
-# Dimensions whose exemplars state context that is no precondition (a need, a group, resources, a level)
-NEGATIVE_CONTEXT: tuple[str, ...] = (
-    "purposes",
-    "target_groups",
-    "scale",
-    "formats",
-    "complexity",
-    "polarisation",
-    "staff_effort",
-)
+# Dimensions whose exemplars state context that is no precondition (a need, a group, resources, a level):
+# the card fields, except the two that describe a method rather than the official's situation.
+NEGATIVE_CONTEXT: tuple[str, ...] = tuple(f for f in CARD_FIELDS if f not in ("influence", "recruitment"))
 
 
 def composed(lex: Lexicon) -> list[tuple[str, str, str, str]]:
