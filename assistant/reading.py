@@ -191,7 +191,8 @@ def read_question(
     injected = has_injection(question)
     language = detect_language(question)
     text = semantic_text(question)
-    methods = find_methods(text, catalog)
+    named = find_methods(text, catalog)  # this turn's own; a follow-up may borrow earlier ones below
+    methods = named
     if not methods and history_user and is_follow_up(text, methods):
         for earlier in reversed(history_user):
             methods = find_methods(earlier, catalog)[:3]
@@ -238,7 +239,7 @@ def read_question(
         search_text=f"{history_user[-1][-500:]} {text}"
         if intent != "out_of_scope"
         and history_user
-        and not find_methods(text, catalog)
+        and not named
         and any(mentions_scope(t) for t in history_user)
         else "",
     )
