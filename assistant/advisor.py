@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.messages import DATA_DIR, Labels, Money, Weeks, say
+from assistant.needs import NeedMatch
 from assistant.types import ContextProfile, Lang
 
 WEIGHTS_FILE = DATA_DIR / "fit.toml"
@@ -287,18 +288,29 @@ def _fits_issue(t: _Tally, card: MethodCard, profile: ContextProfile) -> None:
         t.pro(w["scale_match"], "scale", "scale_ok", scale=Labels("scale", (profile.scale,)))
 
 
-def fit(card: MethodCard, profile: ContextProfile, relevance: float = 0.0) -> Fit:
+def fit(
+    card: MethodCard, profile: ContextProfile, relevance: float = 0.0, need: NeedMatch | None = None
+) -> Fit:
     """How well one method fits: relevance to the question, soft fit on each dimension, hard conflicts.
+
+    `need` is how closely the card's own "När passar det" statements meet the question
+    (`assistant.needs`); a close one is also said, quoting the statement.
 
     The one scoring function: the chat's recommendations, the Metoder panel and the Jämför tab call
     it with the same profile and relevance, so they show the same score.
     """
     w = weights()
-    # The question's wording matters most when the official has told us little about the context.
+    # The question's wording matters most when the official has told us little about the context:
+    # its retrieval relevance and the closeness of the card's own fit statements count alike.
     rel = w["relevance"]
-    t = _Tally(
-        raw=(rel["many_known"] if profile.known() >= rel["known_threshold"] else rel["few_known"]) * relevance
-    )
+    wn = w["need"]
+    strength = need.strength if need is not None else 0.0
+    words = rel["many_known"] if profile.known() >= rel["known_threshold"] else rel["few_known"]
+    t = _Tally(raw=words * (relevance + wn["weight"] * strength))
+    if need is not None and strength >= wn["said_from"]:
+        t.pros.append(
+            Reason("fits", "need_match", (("statement", need.statement),), words * wn["weight"] * strength)
+        )
     wp = w["purposes"]
     wanted = tuple(p for p in profile.purposes if p in card.purposes)
     if wanted:
@@ -343,11 +355,15 @@ score_card = fit  # the name the tests and older callers use; the same function
 
 
 def rank_methods(
-    cards: Iterable[MethodCard], profile: ContextProfile, relevance: Mapping[str, float] | None = None
+    cards: Iterable[MethodCard],
+    profile: ContextProfile,
+    relevance: Mapping[str, float] | None = None,
+    needs: Mapping[str, NeedMatch] | None = None,
 ) -> list[Fit]:
     """Every card scored, best first; cards with a hard conflict sort below all others."""
     relevance = relevance or {}
-    fits = [fit(c, profile, relevance.get(c.id, 0.0)) for c in cards]
+    needs = needs or {}
+    fits = [fit(c, profile, relevance.get(c.id, 0.0), needs.get(c.id)) for c in cards]
     return sorted(fits, key=lambda f: (f.hard_conflict, -f.raw, f.card.id))
 
 

@@ -16,17 +16,28 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from assistant.embeddings import Embedder
-from assistant.types import Chunk, SourceDocument
+from assistant.types import SourceDocument
 
 CACHE_DIRNAME = "corpus-embeddings"
 FORMAT = "metodguiden-embedding-cache/1"
 log = logging.getLogger(__name__)
 FetchVectors = Callable[[Sequence[str]], dict[str, np.ndarray]]  # chunk ids → stored vectors
+
+
+class Embeddable(Protocol):
+    """What the cache needs of a row: a chunk, or a card's fit statement (`assistant.needs`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def doc_id(self) -> str: ...
+    @property
+    def embed_text(self) -> str: ...
 
 
 def text_hash(text: str) -> bytes:
@@ -139,7 +150,7 @@ class EmbeddingCache:
             self._vectors.update(rows)
             self._file_hashes[path] = [h for h, _ in rows]
 
-    def vectors_for(self, chunks: Iterable[Chunk]) -> dict[str, np.ndarray]:
+    def vectors_for(self, chunks: Iterable[Embeddable]) -> dict[str, np.ndarray]:
         """The cached vector of every chunk the cache holds, by chunk id; the others must be embedded."""
         if not self.enabled:
             return {}
@@ -151,14 +162,14 @@ class EmbeddingCache:
         self.hits += len(out)
         return out
 
-    def refresh(self, chunks: Iterable[Chunk], fetch: FetchVectors) -> int:
+    def refresh(self, chunks: Iterable[Embeddable], fetch: FetchVectors) -> int:
         """Rewrite the files of documents whose chunks changed; returns how many files changed.
 
         Vectors the cache does not hold (chunks embedded or reused by this build) come from `fetch`.
         """
         if not (self.enabled and self.writable):
             return 0
-        by_doc: dict[str, list[Chunk]] = {doc_id: [] for doc_id in self.home}
+        by_doc: dict[str, list[Embeddable]] = {doc_id: [] for doc_id in self.home}
         for chunk in chunks:
             if chunk.doc_id in by_doc:
                 by_doc[chunk.doc_id].append(chunk)
@@ -177,7 +188,7 @@ class EmbeddingCache:
             log.warning("Could not write the embedding cache: %s", exc)
         return changed
 
-    def _refresh_folder(self, folder: Path, docs: dict[str, list[Chunk]]) -> int:
+    def _refresh_folder(self, folder: Path, docs: dict[str, list[Embeddable]]) -> int:
         if folder.is_dir() and not self._matches(folder):
             for stale in folder.glob("*.npy"):  # another embedder's vectors: never mixed with ours
                 stale.unlink()

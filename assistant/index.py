@@ -13,7 +13,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from assistant.index_files import (
 )
 from assistant.index_lock import build_lock
 from assistant.keyword import KeywordIndex
+from assistant.needs import NeedIndex, embed_needs, need_statements, with_needs
 from assistant.store import (
     COLLECTION_PREFIX,
     ChunkStore,
@@ -189,6 +190,7 @@ def _build_locked(
     key = embedder.key
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     chunks = chunk_with(settings, documents)
+    needs = need_statements(documents)
     cache = open_cache(settings.corpus_dirs, embedder, documents, settings.embedding_cache)
     new_ids = [c.id for c in chunks]
     if len(set(new_ids)) != len(new_ids):
@@ -221,10 +223,14 @@ def _build_locked(
             and old_ids == set(new_ids)
             and manifest.get("chunk_order") == new_ids
             and manifest.get("documents_hash") == docs_hash
+            and manifest.get("need_statements") == len(needs)
         ):
             # Leftovers of a killed build go even when nothing changed.
             _cleanup_orphans(settings, client, key, keep=manifest["generation"])
-            cache.refresh(chunks, ChunkStore(client, manifest["collection"]).vectors)
+            old_needs = NeedIndex.load(_generation_dir(settings, key, manifest["generation"]))
+            cache.refresh(
+                [*chunks, *needs], with_needs(ChunkStore(client, manifest["collection"]).vectors, old_needs)
+            )
             write_json_atomic(
                 _manifest_path(settings, key), {**manifest, "problems": [str(p) for p in problems]}
             )
@@ -250,8 +256,13 @@ def _build_locked(
     collection = f"{COLLECTION_PREFIX}{key}_{generation}"
     reuse_ids = [] if full or old_store is None else _reusable(settings, key, manifest, chunks)
     reused = old_store.vectors(reuse_ids) if old_store is not None and reuse_ids else {}
+    need_vectors: dict[str, np.ndarray] = {}
     if not full:  # the corpus's own embedding cache: a fresh clone embeds only chunks that changed
         reused = {**cache.vectors_for(c for c in chunks if c.id not in reused), **reused}
+        if manifest is not None and old_store is not None:
+            old = NeedIndex.load(_generation_dir(settings, key, manifest["generation"]))
+            need_vectors = {s.id: v for s, v in zip(old.statements, old.vectors, strict=True)}
+        need_vectors = {**cache.vectors_for(n for n in needs if n.id not in need_vectors), **need_vectors}
     # Sorted by length so each batch pads little: on CPU this is most of the embedding time.
     to_embed = sorted((c for c in chunks if c.id not in reused), key=lambda c: len(c.embed_text))
     store = ChunkStore(client, collection, create=True)
@@ -268,6 +279,7 @@ def _build_locked(
             part = to_embed[start : start + batch]
             store.add(part, embedder.embed([c.embed_text for c in part], "document"))
             progress("Bäddar in avsnitt", min(start + batch, total), total)
+        embed_needs(embedder, needs, need_vectors, batch, progress).save(folder)
         with (folder / "chunks.jsonl").open("w", encoding="utf-8") as f:
             for chunk in chunks:
                 f.write(json.dumps(chunk_to_row(chunk), ensure_ascii=False) + "\n")
@@ -294,11 +306,12 @@ def _build_locked(
             "chunk_ids": sorted(new_ids),
             "chunk_order": new_ids,
             "documents_hash": docs_hash,
+            "need_statements": len(needs),
             "problems": [str(p) for p in problems],
             "files": checksums,
         },
     )
-    cache.refresh(chunks, store.vectors)
+    cache.refresh([*chunks, *needs], with_needs(store.vectors, NeedIndex.load(folder)))
     # The previous generation stays on disk until the next build, so a server that opened it
     # keeps answering until it notices the new manifest and reopens.
     return BuildResult(
@@ -324,6 +337,7 @@ class OpenIndex:
     keyword: KeywordIndex
     chunks: dict[str, Chunk]
     documents: list[dict[str, Any]]
+    needs: NeedIndex = field(default_factory=lambda: NeedIndex((), np.zeros((0, 0), dtype=np.float32)))
 
 
 def open_index(settings: Settings, key: str) -> OpenIndex:
@@ -348,10 +362,11 @@ def open_index(settings: Settings, key: str) -> OpenIndex:
         )
     try:
         keyword, chunks, documents = KeywordIndex.load(folder), load_chunks(folder), load_documents(folder)
+        needs = NeedIndex.load(folder)
     except (ValueError, OSError, KeyError, TypeError, EOFError) as exc:  # damaged before checksums existed
         raise IndexError_(f"The index in {folder} cannot be read ({exc}).", hint=REPAIR_HINT) from None
     store = _open_store(settings, manifest, len(chunks))
-    return OpenIndex(manifest, store, keyword, chunks, documents)
+    return OpenIndex(manifest, store, keyword, chunks, documents, needs)
 
 
 def _open_store(settings: Settings, manifest: dict[str, Any], expected: int) -> ChunkStore:

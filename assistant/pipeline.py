@@ -11,7 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from assistant.advisor import MethodCard, clarifying_question, rank_methods, relevance_from_ranks
+from assistant.advisor import (
+    MethodCard,
+    clarifying_question,
+    rank_methods,
+    relevance_from_ranks,
+    weights,
+)
 from assistant.answer.context import AdviceContext, phase_of
 from assistant.answer.generator import Composer, Generator
 from assistant.config import RetrievalMode, Settings
@@ -251,7 +257,10 @@ class Assistant:
         relevance = relevance_from_ranks([h.chunk.doc_id for h in method_hits])
         for mid in u.methods:
             relevance[mid] = max(relevance.get(mid, 0.0), 1.0)
-        fits = rank_methods(self.cards.values(), u.profile, relevance)
+        needs = self.index.needs.match(
+            self.embedder.embed([u.query], "query")[0], u.language, int(weights()["need"]["lo_rank"])
+        )
+        fits = rank_methods(self.cards.values(), u.profile, relevance, needs)
         phase = phase_of(u.text) if u.intent == "process_planning" else None
         plan: list[PlanPhase] = []
         plan_methods: list[str] = []

@@ -7,18 +7,12 @@ Renderers ask for a passage by role and key ("process-design.invitation") or by 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 from assistant.advisor import Fit, MethodCard
-from assistant.answer.text import DATA_DIR
+from assistant.sections import heading, sections, setting
 from assistant.types import ContextProfile, Intent, Lang, PlanPhase, ScoredChunk
-
-SECTIONS_FILE = DATA_DIR / "sections.toml"
 
 Finder = Callable[
     [str, str], ScoredChunk | None
@@ -35,26 +29,6 @@ class Phase:
     passages: tuple[str, ...]
 
 
-@cache
-def _sections(path: Path = SECTIONS_FILE) -> dict[str, Any]:
-    with path.open("rb") as f:
-        return tomllib.load(f)
-
-
-def heading(table: str, key: str) -> str:
-    """The section heading that `key` names for a kind or role ('kind.method', 'role.process-design')."""
-    group, _, name = table.partition(".")
-    try:
-        return str(_sections()[group][name][key])
-    except KeyError:
-        raise KeyError(f"{SECTIONS_FILE.name} has no [{table}] {key}") from None
-
-
-def setting(table: str, key: str) -> Any:
-    """A plain value from sections.toml ('resources', 'asks')."""
-    return _sections()[table][key]
-
-
 def steps_query(card_words: str | None) -> str:
     """The query that finds a card's steps passage on one step (or the default steps)."""
     words = card_words or str(setting("steps", "default_words"))
@@ -65,7 +39,7 @@ def phases() -> tuple[Phase, ...]:
     """Every phase in the order sections.toml lists them."""
     return tuple(
         Phase(key, tuple(v["cues"]), str(v["card_words"]), tuple(v["passages"]))
-        for key, v in _sections()["phase"].items()
+        for key, v in sections()["phase"].items()
     )
 
 

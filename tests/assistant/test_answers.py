@@ -141,6 +141,44 @@ ISSUE_EN = (
 )
 
 
+@pytest.mark.parametrize(
+    ("question", "lang", "lead"),
+    [
+        (
+            "Hemtjänsten vill höra dem som får insatserna regelbundet, inte bara i den årliga enkäten. Vilken metod passar?",
+            "sv",
+            "Metodkortet säger att den passar: ”",
+        ),
+        (
+            "Our home care service wants regular input from the people it serves, not just a yearly survey.",
+            "en",
+            "The method card says it fits: ",
+        ),
+    ],
+)
+def test_the_card_statement_closest_to_the_need_is_quoted_and_cited_to_its_fit_section(
+    assistant: Assistant, question: str, lang: str, lead: str
+) -> None:
+    answer = assistant.ask(question)
+    assert (answer.language, answer.intent) == (lang, "method_fit")
+    quoted = [(seg, ns) for seg, ns in cited_segments(answer.text) if lead in seg]
+    assert quoted, answer.text
+    by_n = {c.n: c for c in answer.citations}
+    card = next(d for d in assistant.index.documents if d["id"] == "brukarrad")
+    for seg, numbers in quoted:
+        statement = seg.split(lead, 1)[1].rstrip("” ")
+        (cited,) = [by_n[n] for n in numbers]
+        assert cited.section == "När passar det"
+        chunk = assistant.index.chunks[cited.chunk_id].text
+        # Swedish: the bullet word for word; English: the card's own English line, written from that bullet.
+        assert (
+            statement in chunk
+            if lang == "sv"
+            else statement in card["attributes"]["fits_en"]
+            or any(statement in line for line in card["attributes"]["fits_en"])
+        )
+
+
 @pytest.mark.parametrize(("question", "lang"), [(ISSUE_SV, "sv"), (ISSUE_EN, "en")])
 def test_issue_example_recommends_youth_methods_without_conflicts(
     assistant: Assistant, question: str, lang: str

@@ -96,7 +96,9 @@ def test_a_cache_made_by_other_weights_is_ignored_then_replaced_never_mixed(
     other = Weights("fake-weights-b")  # same key and size, other weights
     settings = _settings(tmp_path, small_corpus, "b", models_dir)
     total = _build(settings, other)
-    assert total == len(open_index(settings, "fake64").chunks) and total == len(other.embedded)
+    index = open_index(settings, "fake64")
+    # Every chunk and every card's fit statement is embedded anew with these weights.
+    assert total == len(index.chunks) and len(other.embedded) == total + len(index.needs.statements) > total
     stamp = json.loads((folder / "embedder.json").read_text(encoding="utf-8"))
     assert stamp["identity"] == "fake-weights-b"
     assert set(_files(folder)) == set(old)  # every document rewritten under the new identity …

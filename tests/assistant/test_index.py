@@ -85,8 +85,11 @@ def test_build_writes_a_generation_that_opens(fake_settings: Settings, cards: Pa
         False,
     )
     assert result.chunks >= 27  # summary + eight sections per card
-    assert len(emb.texts) == result.chunks
     index = open_index(fake_settings, "fake64")
+    # Each card's fit statements ("När passar det" bullets and fits_en) are embedded one by one beside the chunks.
+    statements = index.needs.statements
+    assert {s.doc_id for s in statements} == {"alfa", "beta", "gamma"} and all(s.text for s in statements)
+    assert len(emb.texts) == result.chunks + len(statements)
     assert index.manifest["generation"] == result.generation
     assert index.manifest["dim"] == 64 and index.manifest["documents"] == 3
     assert len(index.chunks) == index.store.count() == result.chunks
@@ -173,7 +176,7 @@ def test_full_build_embeds_everything_again(fake_settings: Settings, cards: Path
     emb = Recording(FakeEmbedder())
     again = _build(fake_settings, emb, full=True)
     assert (again.embedded, again.reused, again.unchanged) == (first.chunks, 0, False)
-    assert len(emb.texts) == first.chunks
+    assert len(emb.texts) == first.chunks + len(open_index(fake_settings, "fake64").needs.statements)
 
 
 def test_exception_mid_build_keeps_the_old_generation_serving(

@@ -62,8 +62,13 @@ def render_fit(ctx: AdviceContext, cites: Citations) -> Rendered | None:
     for i, fit in enumerate(good, start=1):
         facts = ctx.card_passage(fit.card.id, "key_facts")
         block = [f"**{i}. {short_title(fit.card.title)}**", _summary_line(ctx, fit, cites)]
-        if fit.pros:
-            because = say("fit.because", lang, reasons=join([r.text(lang) for r in fit.pros[:3]], lang))
+        need = [r for r in fit.pros if r.field == "fits"][:1]
+        if need:  # the card's own words on when it fits, cited to its "När passar det" passage
+            said = need[0].text(lang)
+            block.append(said + cites.cite(ctx.card_passage(fit.card.id, "fits"), said))
+        pros = [r for r in fit.pros if r.field != "fits"]
+        if pros:
+            because = say("fit.because", lang, reasons=join([r.text(lang) for r in pros[:3]], lang))
             block.append(because + cites.cite(facts, because))
         # A resource at the low end of the card's span is said on its own, cited to the card's key
         # facts (they state the span and the staff effort word for word), then what it means (advice).

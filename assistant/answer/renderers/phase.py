@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from assistant.advisor import Fit
 from assistant.answer.citations import Citations
-from assistant.answer.context import AdviceContext, steps_query
+from assistant.answer.context import AdviceContext, heading, steps_query
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.renderers.fit import describe_profile
 from assistant.answer.renderers.process import focus_item
 from assistant.answer.text import first_sentences, say, short_title
 
 CARDS_QUOTED = 2
-CANDIDATES = 8  # best-fitting cards looked at for a step that speaks of the phase
+CANDIDATES = 15  # best-fitting cards looked at for a step that speaks of the phase
 
 
 def _card_steps(
@@ -29,7 +29,12 @@ def _card_steps(
             ctx.search(f.card.id, steps_query(words)),
             ctx.card_passage(f.card.id, "steps"),
         )
-        pairs = [(src, focus_item(src.chunk.text, words)) for src in found if src is not None]
+        steps = heading("kind.method", "steps")
+        pairs = [
+            (src, focus_item(src.chunk.text, words))
+            for src in found
+            if src is not None and src.chunk.section == steps
+        ]
         src, item = next(((s, i) for s, i in pairs if i is not None), (None, None))
         if src is None or item is None:
             continue

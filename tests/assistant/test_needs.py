@@ -1,0 +1,75 @@
+"""The cards' fit statements: read from the card, embedded one by one, matched to a question, said as a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from assistant.advisor import MethodCard, fit
+from assistant.corpus import load_corpus
+from assistant.needs import NeedIndex, NeedMatch, NeedStatement, need_statements
+from assistant.types import ContextProfile
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def test_statements_are_the_cards_fit_bullets_in_both_languages() -> None:
+    docs = [d for d in load_corpus([CORPUS]).documents if d.id == "brukarrad"]
+    found = need_statements(docs)
+    sv = [s.text for s in found if s.lang == "sv"]
+    en = [s.text for s in found if s.lang == "en"]
+    assert (
+        sv[0]
+        == "När en verksamhet vill ha löpande återkoppling från sina användare och inte bara en årlig enkät."
+    )
+    assert en == list(docs[0].attributes["fits_en"])
+    assert len(sv) == 4 and not any("hela kommunen" in t for t in sv)  # "När passar det inte" is not a fit
+    assert len({s.id for s in found}) == len(found) and all(s.embed_text == s.text for s in found)
+
+
+def _index() -> NeedIndex:
+    statements = [
+        NeedStatement("a#1", "a", "sv", "När unga ska bestämma över pengar."),
+        NeedStatement("a#2", "a", "en", "Young people decide over money."),
+        NeedStatement("b#1", "b", "sv", "När en verksamhet vill ha löpande återkoppling."),
+        NeedStatement("c#1", "c", "sv", "När en plats är otrygg."),
+    ]
+    vectors = np.array([[1.0, 0.0, 0.0], [0.9, 0.1, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    return NeedIndex(statements, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+
+
+def test_each_card_scores_by_its_closest_statement_shown_in_the_users_language() -> None:
+    matches = _index().match(np.array([0.8, 0.6, 0.0]), "en", lo_rank=2)
+    assert matches["a"].statement == "Young people decide over money."  # the English one, though sv is closer
+    assert matches["a"].strength == 1.0 and matches["c"].strength == 0.0
+    assert 0.0 < matches["b"].strength < 1.0 and matches["b"].statement.startswith("När en verksamhet")
+
+
+def test_the_statements_survive_a_save_and_load(tmp_path: Path) -> None:
+    index = _index()
+    index.save(tmp_path)
+    again = NeedIndex.load(tmp_path)
+    assert again.statements == index.statements
+    assert np.allclose(again.vectors, index.vectors, atol=1e-3)
+    assert (
+        NeedIndex.load(tmp_path / "none").match(np.ones(3), "sv", 2) == {}
+    )  # built before statements existed
+
+
+def test_a_close_statement_lifts_the_card_and_is_said_as_a_reason() -> None:
+    card = MethodCard(id="b", title="Brukarråd", summary="")
+    plain = fit(card, ContextProfile())
+    close = fit(
+        card,
+        ContextProfile(),
+        need=NeedMatch("b", 0.7, 1.0, "När en verksamhet vill ha löpande återkoppling."),
+    )
+    weak = fit(
+        card,
+        ContextProfile(),
+        need=NeedMatch("b", 0.4, 0.2, "När en verksamhet vill ha löpande återkoppling."),
+    )
+    assert close.raw > weak.raw > plain.raw
+    said = [r for r in close.pros if r.field == "fits"]
+    assert said and "löpande återkoppling" in said[0].sv and not [r for r in weak.pros if r.field == "fits"]
