@@ -18,7 +18,7 @@ from assistant.advisor import (
     relevance_from_ranks,
     weights,
 )
-from assistant.answer.context import AdviceContext, phase_of
+from assistant.answer.context import AdviceContext, names_process, phase_of
 from assistant.answer.generator import Composer, Generator
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import LoadReport, load_corpus
@@ -250,6 +250,11 @@ class Assistant:
         inform = tuple(p for p in u.preconditions if p != "mandate_given")  # what calls for informing instead
         if u.intent == "out_of_scope":
             return AdviceContext(u.text, u.language, u.intent, u.profile, notes=notes)
+        intent = u.intent
+        if intent == "process_planning" and inform and not u.methods and not names_process(u.text):
+            # "How do we run a dialogue about it?" on a matter already decided asks what to do (inform
+            # instead), not how to run a phase: it is answered as advice.
+            intent = "method_fit"
         self.refresh()
         retriever = make_retriever(self.settings.retrieval_mode, self.index, self.embedder)
         passages = retriever.retrieve(u.query, self.settings.top_k)
@@ -261,25 +266,25 @@ class Assistant:
             self.embedder.embed([u.query], "query")[0], u.language, int(weights()["need"]["lo_rank"])
         )
         fits = rank_methods(self.cards.values(), u.profile, relevance, needs)
-        phase = phase_of(u.text) if u.intent == "process_planning" else None
+        phase = phase_of(u.text) if intent == "process_planning" else None
         plan: list[PlanPhase] = []
         plan_methods: list[str] = []
         # A phase question gets no plan of its own, unless the conversation is about a method: then its
         # plan stays beside the answer (the plan view).
-        if u.intent == "process_planning" and (phase is None or u.methods):
+        if intent == "process_planning" and (phase is None or u.methods):
             chosen = [f for f in fits if f.card.id in u.methods] or fits
             plan, plan_methods = plan_process(chosen, u.profile, u.language, self.cards)
         return AdviceContext(
             question=u.text,
             language=u.language,
-            intent=u.intent,
+            intent=intent,
             profile=u.profile,
             passages=tuple(passages),
             fits=tuple(fits),
             methods=u.methods,
             cards=self.cards,
             find=self._finder(u.text),
-            clarifying_question=clarifying_question(u.intent, u.profile, u.language),
+            clarifying_question=clarifying_question(intent, u.profile, u.language),
             plan=tuple(plan),
             plan_methods=tuple(plan_methods),
             notes=notes,

@@ -43,6 +43,14 @@ def phases() -> tuple[Phase, ...]:
     )
 
 
+def names_process(question: str) -> bool:
+    """True when a question speaks of the process itself: the whole of it, or any one phase."""
+    q = f" {question.lower()} "
+    return any(cue in q for cue in setting("phase_whole", "cues")) or any(
+        cue in q for p in phases() for cue in p.cues
+    )
+
+
 def phase_of(question: str) -> Phase | None:
     """The one phase a question names ('hur bjuder vi in?'); None when it names none or several."""
     q = f" {question.lower()} "

@@ -272,6 +272,31 @@ def test_nothing_to_influence_recommends_information_not_dialogue(
     check_citations(assistant, answer)
 
 
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # A decided matter asked about as "how do we run a dialogue": advice to inform, not a process plan.
+        (
+            "Nämnden har redan beslutat om de nya tiderna för vinterväghållningen. Hur genomför vi en dialog med de boende om dem?",
+            "method_fit",
+        ),
+        # A decided matter asked about one phase keeps that phase.
+        (
+            "Nämnden har fattat beslut efter dialogen om torget. Hur återkopplar vi till de boende?",
+            "process_planning",
+        ),
+    ],
+)
+def test_a_decided_matter_asked_as_how_to_run_a_dialogue_gets_advice(
+    assistant: Assistant, question: str, intent: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.intent == intent
+    if intent == "method_fit":
+        assert "informera" in answer.text and answer.plan == ()
+    check_citations(assistant, answer, support=False)
+
+
 # --- facts, comparisons, plans, general -------------------------------------------------------------
 
 
