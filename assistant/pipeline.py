@@ -265,6 +265,9 @@ class Assistant:
         needs = self.index.needs.match(
             self.embedder.embed([u.query], "query")[0], u.language, int(weights()["need"]["lo_rank"])
         )
+        for mid in u.rejected:  # named only to be ruled out: its name must not lift it
+            relevance[mid] = 0.0
+            needs.pop(mid, None)
         fits = rank_methods(self.cards.values(), u.profile, relevance, needs)
         phase = phase_of(u.text) if intent == "process_planning" else None
         plan: list[PlanPhase] = []

@@ -27,6 +27,7 @@ from assistant.understanding import (
     is_follow_up,
     mentions_scope,
     out_of_scope_cue,
+    rejected_methods,
     strip_injection,
 )
 
@@ -60,6 +61,8 @@ class Understanding:
     - `language`: 'sv' or 'en'; `intent`: one of `types.Intent`.
     - `profile`: the official's context over the whole conversation, this turn's reading merged in.
     - `methods`: method ids named (or, in a follow-up, named earlier in the conversation).
+    - `rejected`: those of this turn's methods it names only to rule them out ("they never answer surveys"):
+      the advisor does not recommend them for what they were named.
     - `preconditions`: lexicon `preconditions` keys this turn or an earlier one states –
       'already_decided', 'nothing_to_influence' (both set `profile.nothing_to_influence`: the answer
       should advise to inform instead of consulting), 'no_mandate' (`profile.commitment` False) and
@@ -79,6 +82,7 @@ class Understanding:
     intent: Intent
     profile: ContextProfile
     methods: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
     preconditions: tuple[str, ...] = ()
     injected: bool = False
     confidence: float = 1.0
@@ -227,6 +231,7 @@ def read_question(
         intent=intent,
         profile=profile,
         methods=tuple(methods),
+        rejected=tuple(rejected_methods(text, catalog)) if named else (),
         preconditions=_preconditions(profile, stated),
         injected=injected,
         confidence=round(confidence, 3),

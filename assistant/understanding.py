@@ -80,24 +80,39 @@ def _name_patterns(catalog: tuple[MethodName, ...]) -> tuple[tuple[str, re.Patte
     )
 
 
-def find_methods(text: str, catalog: Sequence[MethodName]) -> list[str]:
-    """Method ids named in the text, in order of appearance; longer names win over shorter ones."""
-    lowered = text.lower()
+def _mentions(text: str, catalog: Sequence[MethodName]) -> list[tuple[int, int, str]]:
+    """(start, end, method id) of every method name in lower-cased text; longer names win over shorter ones."""
     spans: list[tuple[int, int, str]] = []
-    taken = [False] * len(lowered)
+    taken = [False] * len(text)
     for name, pattern, mid in _name_patterns(tuple(catalog)):
-        if name not in lowered:  # the pattern starts with the literal name: skip the regex
+        if name not in text:  # the pattern starts with the literal name: skip the regex
             continue
-        for match in pattern.finditer(lowered):
+        for match in pattern.finditer(text):
             if not any(taken[match.start() : match.end()]):
                 spans.append((match.start(), match.end(), mid))
                 for i in range(match.start(), match.end()):
                     taken[i] = True
+    return sorted(spans)
+
+
+def find_methods(text: str, catalog: Sequence[MethodName]) -> list[str]:
+    """Method ids named in the text, in order of appearance; longer names win over shorter ones."""
     out: list[str] = []
-    for _, _, mid in sorted(spans):
+    for _, _, mid in _mentions(text.lower(), catalog):
         if mid not in out:
             out.append(mid)
     return out
+
+
+def rejected_methods(text: str, catalog: Sequence[MethodName]) -> list[str]:
+    """Methods the text names only to rule them out ('de svarar aldrig på enkäter', 'not another survey')."""
+    lowered = text.lower()
+    before = _pattern("rejected_before")
+    verdicts: dict[str, bool] = {}
+    for start, _, mid in _mentions(lowered, catalog):
+        ruled_out = bool(before.search(lowered[max(0, start - 60) : start]))
+        verdicts[mid] = verdicts.get(mid, True) and ruled_out
+    return [mid for mid, out in verdicts.items() if out]
 
 
 # --- intent ---------------------------------------------------------------------------------------

@@ -297,6 +297,27 @@ def test_a_decided_matter_asked_as_how_to_run_a_dialogue_gets_advice(
     check_citations(assistant, answer, support=False)
 
 
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        (
+            "Ungdomarna på fritidsgården svarar aldrig på enkäter, men vi vill att de formar de nya öppettiderna. Hur?",
+            "sv",
+        ),
+        (
+            "Our youth centre wants teenagers to shape the new opening hours, but they never answer surveys. What could work?",
+            "en",
+        ),
+    ],
+)
+def test_a_method_the_official_rules_out_is_not_recommended(
+    assistant: Assistant, question: str, lang: str
+) -> None:
+    answer = assistant.ask(question)
+    assert (answer.language, answer.intent) == (lang, "method_fit")
+    assert answer.recommended_methods and "enkat" not in _ids(answer)
+
+
 # --- facts, comparisons, plans, general -------------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ from assistant.understanding import (
     has_injection,
     is_follow_up,
     method_names,
+    rejected_methods,
 )
 
 # A slice of the real catalogue (titles and aliases as in corpus/methods), enough for intent tests.
@@ -565,3 +566,22 @@ def test_a_promise_to_respond_outweighs_a_decision_the_reading_only_finds_probab
     assert u.profile.commitment is True and "maybe_decided" not in u.preconditions
     sure = read_question(text, CATALOG, reading=_reading(preconditions={"already_decided": 0.95}))
     assert "already_decided" in sure.preconditions
+
+
+@pytest.mark.parametrize(
+    ("text", "rejected"),
+    [
+        ("Ungdomarna svarar aldrig på enkäter. Vad funkar i stället?", ["enkat"]),
+        ("Vi vill ha löpande synpunkter, inte bara en årlig enkät.", ["enkat"]),
+        ("They never answer surveys, so what else could work?", ["enkat"]),
+        ("Finns det något bättre än en fokusgrupp för det här?", ["fokusgrupp"]),
+        # named as a wish, a question or a complement: not ruled out
+        ("Passar en enkät för att nå unga?", []),
+        ("Vi har gjort en enkät men vill gå djupare med fokusgrupper.", []),
+        ("Is a citizens' jury or a focus group better here?", []),
+        # ruled out once and wished for later: the wish stands
+        ("Inte en enkät till! Fast en kort enkät till föräldrarna kanske.", []),
+    ],
+)
+def test_a_method_named_only_to_rule_it_out_is_marked_rejected(text: str, rejected: list[str]) -> None:
+    assert rejected_methods(text, CATALOG) == rejected
