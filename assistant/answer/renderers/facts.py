@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from assistant.advisor import MethodCard
 from assistant.answer.citations import Citations
-from assistant.answer.context import AdviceContext, heading, setting
+from assistant.answer.context import AdviceContext
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.text import first_sentences, say, short_title
+from assistant.sections import heading, setting
 from assistant.types import ScoredChunk
 
 

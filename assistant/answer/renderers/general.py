@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.answer.citations import Citations
-from assistant.answer.context import AdviceContext, heading
+from assistant.answer.context import AdviceContext
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.text import say, sentences, short_title, stems
 from assistant.chunking import without_aliases
+from assistant.sections import heading
 from assistant.types import ScoredChunk
 
 PASSAGES = 4

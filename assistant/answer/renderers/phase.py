@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from assistant.advisor import Fit
 from assistant.answer.citations import Citations
-from assistant.answer.context import AdviceContext, heading, steps_query
+from assistant.answer.context import AdviceContext, steps_query
 from assistant.answer.renderers.base import Rendered
 from assistant.answer.renderers.fit import describe_profile
 from assistant.answer.renderers.process import focus_item
 from assistant.answer.text import first_sentences, say, short_title
+from assistant.sections import heading
 
 CARDS_QUOTED = 2
 CANDIDATES = 15  # best-fitting cards looked at for a step that speaks of the phase
