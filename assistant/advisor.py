@@ -289,12 +289,17 @@ def _fits_issue(t: _Tally, card: MethodCard, profile: ContextProfile) -> None:
 
 
 def fit(
-    card: MethodCard, profile: ContextProfile, relevance: float = 0.0, need: NeedMatch | None = None
+    card: MethodCard,
+    profile: ContextProfile,
+    relevance: float = 0.0,
+    need: NeedMatch | None = None,
+    form: bool = False,
 ) -> Fit:
     """How well one method fits: relevance to the question, soft fit on each dimension, hard conflicts.
 
     `need` is how closely the card's own "När passar det" statements meet the question
-    (`assistant.needs`); a close one is also said, quoting the statement.
+    (`assistant.needs`); a close one is also said, quoting the statement. `form`: the official set the
+    profile in the form, so its purposes are their own words, not a reading, and lead over the wording.
 
     The one scoring function: the chat's recommendations, the Metoder panel and the Jämför tab call
     it with the same profile and relevance, so they show the same score.
@@ -305,17 +310,17 @@ def fit(
     rel = w["relevance"]
     wn = w["need"]
     strength = need.strength if need is not None else 0.0
-    words = rel["many_known"] if profile.known() >= rel["known_threshold"] else rel["few_known"]
-    t = _Tally(raw=words * (relevance + wn["weight"] * strength))
+    many = profile.known() >= rel["known_threshold"]
+    words = rel["many_known"] if many else rel["few_known"]
+    said = (wn["form"] if form else wn["many_known"] if many else wn["few_known"]) * strength
+    t = _Tally(raw=words * relevance + said)
     if need is not None and strength >= wn["said_from"]:
-        t.pros.append(
-            Reason("fits", "need_match", (("statement", need.statement),), words * wn["weight"] * strength)
-        )
+        t.pros.append(Reason("fits", "need_match", (("statement", need.statement),), said))
     wp = w["purposes"]
     wanted = tuple(p for p in profile.purposes if p in card.purposes)
     if wanted:
         t.pro(
-            min(wp["match_max"], wp["match_each"] * len(wanted)),
+            min(wp["match_max"], wp["match_each"] * len(wanted)) * (wp["form_factor"] if form else 1.0),
             "purposes",
             "purpose_match",
             purposes=Labels("purposes", wanted),
@@ -359,11 +364,12 @@ def rank_methods(
     profile: ContextProfile,
     relevance: Mapping[str, float] | None = None,
     needs: Mapping[str, NeedMatch] | None = None,
+    form: bool = False,
 ) -> list[Fit]:
     """Every card scored, best first; cards with a hard conflict sort below all others."""
     relevance = relevance or {}
     needs = needs or {}
-    fits = [fit(c, profile, relevance.get(c.id, 0.0), needs.get(c.id)) for c in cards]
+    fits = [fit(c, profile, relevance.get(c.id, 0.0), needs.get(c.id), form) for c in cards]
     return sorted(fits, key=lambda f: (f.hard_conflict, -f.raw, f.card.id))
 
 

@@ -262,13 +262,18 @@ class Assistant:
         relevance = relevance_from_ranks([h.chunk.doc_id for h in method_hits])
         for mid in u.methods:
             relevance[mid] = max(relevance.get(mid, 0.0), 1.0)
-        needs = self.index.needs.match(
-            self.embedder.embed([u.query], "query")[0], u.language, int(weights()["need"]["lo_rank"])
+        # The cards' fit statements are compared by meaning: an embedder without meaning (a test fake) skips them.
+        needs = (
+            self.index.needs.match(
+                self.embedder.embed([u.query], "query")[0], u.language, int(weights()["need"]["lo_rank"])
+            )
+            if reads_meaning(self.embedder)
+            else {}
         )
         for mid in u.rejected:  # named only to be ruled out: its name must not lift it
             relevance[mid] = 0.0
             needs.pop(mid, None)
-        fits = rank_methods(self.cards.values(), u.profile, relevance, needs)
+        fits = rank_methods(self.cards.values(), u.profile, relevance, needs, form=profile is not None)
         phase = phase_of(u.text) if intent == "process_planning" else None
         plan: list[PlanPhase] = []
         plan_methods: list[str] = []

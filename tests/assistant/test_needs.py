@@ -73,3 +73,13 @@ def test_a_close_statement_lifts_the_card_and_is_said_as_a_reason() -> None:
     assert close.raw > weak.raw > plain.raw
     said = [r for r in close.pros if r.field == "fits"]
     assert said and "löpande återkoppling" in said[0].sv and not [r for r in weak.pros if r.field == "fits"]
+
+
+def test_a_profile_set_in_the_form_leads_over_the_wording() -> None:
+    """Purposes the official set in the form are their own words: they count more, the question's wording less."""
+    card = MethodCard(id="r", title="Medborgarråd", summary="", purposes=("rekommendationer",))
+    profile = ContextProfile(purposes=("rekommendationer",))
+    need = NeedMatch("r", 0.7, 1.0, "När frågan är svår och värdeladdad.")
+    read, stated = fit(card, profile), fit(card, profile, form=True)
+    assert stated.raw == 3 * read.raw > 0  # fit.toml [purposes] form_factor
+    assert fit(card, ContextProfile(), need=need, form=True).raw < fit(card, ContextProfile(), need=need).raw
