@@ -279,7 +279,8 @@ def _build_locked(
             part = to_embed[start : start + batch]
             store.add(part, embedder.embed([c.embed_text for c in part], "document"))
             progress("Bäddar in avsnitt", min(start + batch, total), total)
-        embed_needs(embedder, needs, need_vectors, batch, progress).save(folder)
+        need_index = embed_needs(embedder, needs, need_vectors, batch, progress)
+        need_index.save(folder)
         with (folder / "chunks.jsonl").open("w", encoding="utf-8") as f:
             for chunk in chunks:
                 f.write(json.dumps(chunk_to_row(chunk), ensure_ascii=False) + "\n")
@@ -311,7 +312,7 @@ def _build_locked(
             "files": checksums,
         },
     )
-    cache.refresh([*chunks, *needs], with_needs(store.vectors, NeedIndex.load(folder)))
+    cache.refresh([*chunks, *needs], with_needs(store.vectors, need_index))
     # The previous generation stays on disk until the next build, so a server that opened it
     # keeps answering until it notices the new manifest and reopens.
     return BuildResult(

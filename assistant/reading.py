@@ -34,7 +34,8 @@ from assistant.understanding import (
 # Probabilities the semantic reading must reach; chosen on evals/gold (see assistant/lexicon/README.md).
 OUT_OF_SCOPE_AT = 0.7  # scope 'out' above this refuses a question no rule keeps in scope
 NEAREST_OUT_BY = 0.08  # … or its nearest exemplar is out of scope by this cosine margin
-IN_SCOPE_AT = 0.8  # scope 'in' above this keeps a question in scope that the rules would refuse
+LEANS_OUT_AT = 0.5  # … or scope 'out' above this while its nearest exemplar is out of scope (any margin)
+IN_SCOPE_AT = 0.75  # scope 'in' above this keeps a question in scope that the rules would refuse
 INTENT_AT = 0.4  # an intent this probable overrides the rules' guess (no intent cue matched)
 INTENT_OVER_CUE_AT = 0.7  # … and this probable overrides an intent a cue matched
 PURPOSE_AT = 0.6
@@ -122,7 +123,7 @@ def _semantic_profile(own: ContextProfile, reading: Reading) -> tuple[ContextPro
     stated = tuple(
         k
         for k in reading.above("preconditions", 0.0)
-        if reading.get("preconditions", k) >= PRECONDITION_AT.get(k, 1.0)
+        if k in PRECONDITION_AT and reading.get("preconditions", k) >= PRECONDITION_AT[k]
     )
     # A decision the reading is sure of makes the answer advice to inform; a probable one puts that
     # advice first and keeps the answer ('maybe_decided'): a wrong guess must not take the advice away.
@@ -157,17 +158,23 @@ def _semantic_intent(
     plain question); where a cue matched, it needs to be far surer to overrule it.
     """
     p_out = reading.get("scope", "out")
-    # Nearer an out-of-scope exemplar than any participation phrasing by this much: refused like p_out.
-    nearest_out = reading.get("scope_nearest", "out") - reading.get("scope_nearest", "in") >= NEAREST_OUT_BY
+    margin = reading.get("scope_nearest", "out") - reading.get("scope_nearest", "in")
+    # Refused: read as out of scope, or nearer an out-of-scope exemplar than any participation phrasing by
+    # a clear margin, or both by a little (two weak signals that agree).
+    leans_out = (
+        p_out >= OUT_OF_SCOPE_AT or margin >= NEAREST_OUT_BY or (p_out >= LEANS_OUT_AT and margin >= 0)
+    )
     best, p = reading.best("intents")
     if rule == "out_of_scope":
         if keeps_in_scope or (reading.get("scope", "in") >= IN_SCOPE_AT and not out_of_scope_cue(text)):
             return _allowed(best, methods), p
         return "out_of_scope", p_out
     participation = bool(lexicon().pattern("participation").search(text))
-    if (p_out >= OUT_OF_SCOPE_AT or nearest_out) and not (keeps_in_scope or participation):
+    if leans_out and not (keeps_in_scope or participation):
         return "out_of_scope", p_out
-    cued = bool(lexicon().matches("intents", text))
+    # A described situation the rules read as a request for advice (no cue, but facts about purpose, group
+    # or resources) is overruled only by a sure reading: a weak "how" must not turn it into a process plan.
+    cued = bool(lexicon().matches("intents", text)) or rule == "method_fit"
     if best != rule and p >= (INTENT_OVER_CUE_AT if cued else INTENT_AT):
         return _allowed(best, methods, fallback=rule), p
     return rule, reading.get("intents", rule) if rule in reading.scores.get("intents", {}) else p

@@ -404,7 +404,7 @@ def test_a_confident_out_of_scope_reading_refuses_a_question_the_rules_let_in() 
 
 def test_a_question_nearest_an_out_of_scope_exemplar_is_refused_though_the_linear_reading_doubts() -> None:
     text = "Hur lång handläggningstid har kommunen för bygglov till en altan?"
-    doubtful = {"in": 0.5, "out": 0.5}
+    doubtful = {"in": 0.6, "out": 0.4}  # the linear reading leans in
     near_out = _reading(scope=doubtful, scope_nearest={"in": 0.70, "out": 0.80})
     near_in = _reading(scope=doubtful, scope_nearest={"in": 0.78, "out": 0.80})  # within the margin
     assert read_question(text, CATALOG, reading=near_out).intent == "out_of_scope"
@@ -585,3 +585,66 @@ def test_a_promise_to_respond_outweighs_a_decision_the_reading_only_finds_probab
 )
 def test_a_method_named_only_to_rule_it_out_is_marked_rejected(text: str, rejected: list[str]) -> None:
     assert rejected_methods(text, CATALOG) == rejected
+
+
+def test_a_described_need_is_turned_into_a_process_question_only_by_a_sure_reading() -> None:
+    # The rules read a request for advice from the facts (a group, a budget, a time); no intent cue matched.
+    text = "Pensionärerna i Backa använder aldrig träffpunkten. Vi har 40 000 kr och tre månader. Hur ska vi tänka?"
+    assert read_question(text, CATALOG).intent == "method_fit"
+    weak = _reading(intents={"process_planning": 0.55, "method_fit": 0.3, "general": 0.15})
+    assert read_question(text, CATALOG, reading=weak).intent == "method_fit"
+    sure = _reading(intents={"process_planning": 0.85, "method_fit": 0.1, "general": 0.05})
+    assert read_question(text, CATALOG, reading=sure).intent == "process_planning"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hur ska vi tänka kring vår nya kulturplan?",
+        "Hur kan vi få höra vad ungdomarna vill?",
+        "Hur gör vi det på ett bra sätt?",
+    ],
+)
+def test_an_open_how_is_no_process_cue(text: str) -> None:
+    assert "process_planning" not in lexicon().matches("intents", text.lower())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hur bjuder vi in till mötet?",
+        "Hur ska vi rekrytera deltagarna?",
+        "Hur kan vi återkoppla till de boende?",
+        "Hur ska vi lägga upp själva träffen?",
+        "Hur utvärderar vi dialogen efteråt?",
+    ],
+)
+def test_a_how_about_a_phase_of_the_process_is_a_process_cue(text: str) -> None:
+    assert "process_planning" in lexicon().matches("intents", text.lower())
+
+
+@pytest.mark.parametrize(
+    ("text", "decided"),
+    [
+        ("Taxan klubbades i fullmäktige förra veckan. Hur gör vi?", True),
+        ("Council voted last night to sell the old community centre. Which method now?", True),
+        ("The county signed off on the wind farm last year.", True),
+        ("The board has made up its mind on the new fees.", True),
+        ("Detaljplanen har vunnit laga kraft. Vad passar?", True),
+        ("Budgeten för dialogen är 200 000 kr. Vilken metod passar?", False),
+        ("Vi har klubbat budgeten för dialogen och vill nu välja metod.", False),
+        ("Inget är beslutat än, politikerna tar ställning i höst.", False),
+    ],
+)
+def test_a_decision_stated_in_plain_words_is_read_by_the_rules(text: str, decided: bool) -> None:
+    u = read_question(text, CATALOG)
+    assert ("already_decided" in u.preconditions) is decided
+
+
+def test_two_weak_signals_that_agree_refuse_a_question() -> None:
+    text = "En journalist vill ha ut kommundirektörens mejl. Hur snabbt måste vi svara?"
+    leaning = {"in": 0.45, "out": 0.55}
+    agree = _reading(scope=leaning, scope_nearest={"in": 0.70, "out": 0.71})
+    disagree = _reading(scope=leaning, scope_nearest={"in": 0.75, "out": 0.71})
+    assert read_question(text, CATALOG, reading=agree).intent == "out_of_scope"
+    assert read_question(text, CATALOG, reading=disagree).intent != "out_of_scope"
