@@ -34,7 +34,7 @@ from assistant.understanding import (
 # Probabilities the semantic reading must reach; chosen on evals/gold (see assistant/lexicon/README.md).
 OUT_OF_SCOPE_AT = 0.7  # scope 'out' above this refuses a question no rule keeps in scope
 NEAREST_OUT_BY = 0.08  # … or its nearest exemplar is out of scope by this cosine margin
-LEANS_OUT_AT = 0.5  # … or scope 'out' above this while its nearest exemplar is out of scope (any margin)
+IN_SCOPE_OVER_CUE_AT = 0.9  # … and this sure, it also overrules an out-of-scope cue ('skatt', 'ritningar')
 IN_SCOPE_AT = 0.75  # scope 'in' above this keeps a question in scope that the rules would refuse
 INTENT_AT = 0.4  # an intent this probable overrides the rules' guess (no intent cue matched)
 INTENT_OVER_CUE_AT = 0.7  # … and this probable overrides an intent a cue matched
@@ -158,19 +158,18 @@ def _semantic_intent(
     plain question); where a cue matched, it needs to be far surer to overrule it.
     """
     p_out = reading.get("scope", "out")
-    margin = reading.get("scope_nearest", "out") - reading.get("scope_nearest", "in")
-    # Refused: read as out of scope, or nearer an out-of-scope exemplar than any participation phrasing by
-    # a clear margin, or both by a little (two weak signals that agree).
-    leans_out = (
-        p_out >= OUT_OF_SCOPE_AT or margin >= NEAREST_OUT_BY or (p_out >= LEANS_OUT_AT and margin >= 0)
-    )
+    # Nearer an out-of-scope exemplar than any participation phrasing by this much: refused like p_out.
+    nearest_out = reading.get("scope_nearest", "out") - reading.get("scope_nearest", "in") >= NEAREST_OUT_BY
     best, p = reading.best("intents")
     if rule == "out_of_scope":
-        if keeps_in_scope or (reading.get("scope", "in") >= IN_SCOPE_AT and not out_of_scope_cue(text)):
+        # An out-of-scope cue is a rule about words ('skatt' in "a citizens' assembly on the tax rate"):
+        # a reading sure of participation overrules it (true out-of-scope questions with a cue read ≤ 0.25).
+        needed = IN_SCOPE_OVER_CUE_AT if out_of_scope_cue(text) else IN_SCOPE_AT
+        if keeps_in_scope or reading.get("scope", "in") >= needed:
             return _allowed(best, methods), p
         return "out_of_scope", p_out
     participation = bool(lexicon().pattern("participation").search(text))
-    if leans_out and not (keeps_in_scope or participation):
+    if (p_out >= OUT_OF_SCOPE_AT or nearest_out) and not (keeps_in_scope or participation):
         return "out_of_scope", p_out
     # A described situation the rules read as a request for advice (no cue, but facts about purpose, group
     # or resources) is overruled only by a sure reading: a weak "how" must not turn it into a process plan.

@@ -641,10 +641,11 @@ def test_a_decision_stated_in_plain_words_is_read_by_the_rules(text: str, decide
     assert ("already_decided" in u.preconditions) is decided
 
 
-def test_two_weak_signals_that_agree_refuse_a_question() -> None:
-    text = "En journalist vill ha ut kommundirektörens mejl. Hur snabbt måste vi svara?"
-    leaning = {"in": 0.45, "out": 0.55}
-    agree = _reading(scope=leaning, scope_nearest={"in": 0.70, "out": 0.71})
-    disagree = _reading(scope=leaning, scope_nearest={"in": 0.75, "out": 0.71})
-    assert read_question(text, CATALOG, reading=agree).intent == "out_of_scope"
-    assert read_question(text, CATALOG, reading=disagree).intent != "out_of_scope"
+def test_a_reading_sure_of_participation_overrules_an_out_of_scope_cue() -> None:
+    text = "Politikerna vill ha ett medborgarråd om skattesatsen. Hur lottar vi?"
+    assert read_question(text, CATALOG, reading=_reading()).intent != "out_of_scope"  # a method is named
+    text = "Invånarna ska få säga sitt om skattesatsen innan budgeten. Hur gör vi?"
+    sure = _reading(scope={"in": 0.96, "out": 0.04})
+    doubtful = _reading(scope={"in": 0.8, "out": 0.2})
+    assert read_question(text, CATALOG, reading=sure).intent != "out_of_scope"
+    assert read_question(text, CATALOG, reading=doubtful).intent == "out_of_scope"
