@@ -144,7 +144,7 @@ def parse_participants(text: str) -> int | None:
     )
     if m:
         return int(parse_number(m.group(1)))
-    m = re.search(rf"({_WORD_NUM})\s+(?:deltagare|participants)", t)
+    m = re.search(rf"(?<![a-zåäö])({_WORD_NUM})\s+(?:deltagare|participants)", t)
     if m:
         return _WORD_NUMBERS[m.group(1)]
     # 'ett 80-tal deltagare', 'ett femtiotal föreningsrepresentanter', 'ett hundratal invånare'
@@ -255,7 +255,7 @@ def parse_time_weeks(text: str) -> float | None:
     if re.search(r"halvår|half a year|six months' time", t):
         return 26.0
     age = _age_match(t)
-    for m in re.finditer(rf"(?:{_NUM}|({_WORD_NUM}))\s*{_UNIT_RE}(?![a-zåäö])", t):
+    for m in re.finditer(rf"(?:{_NUM}|(?<![a-zåäö])({_WORD_NUM}))\s*{_UNIT_RE}(?![a-zåäö])", t):
         if age is not None and m.start() < age[3] and age[2] < m.end():
             continue  # part of the age span
         value = parse_number(m.group(1)) if m.group(1) else float(_WORD_NUMBERS[m.group(2)])

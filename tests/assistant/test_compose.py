@@ -76,6 +76,10 @@ def test_a_reused_citation_quotes_for_every_sentence_that_cites_it() -> None:
         ("How do we recruit the members?", "Lottning i två steg"),
         ("Hur återkopplar vi till deltagarna?", "Återkoppling"),
         ("Hur planerar vi ett medborgarråd?", None),
+        (
+            "Hur får vi föräldrar som inte pratar svenska att komma till medborgarrådet?",
+            "Lottning i två steg",
+        ),
     ],
 )
 def test_a_question_about_one_step_finds_that_step(question: str, step: str | None) -> None:

@@ -133,6 +133,7 @@ def test_parse_time_weeks(text: str, weeks: float) -> None:
         "15 år",
         "till sommaren",
         "Vilken metod passar?",
+        "Vi har ett öppet möte nästa vecka.",  # a date, not time available ('nästa' ends in a number word)
     ],
 )
 def test_ages_and_vague_times_are_not_durations(text: str) -> None:

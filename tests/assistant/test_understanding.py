@@ -627,6 +627,7 @@ def test_a_how_about_a_phase_of_the_process_is_a_process_cue(text: str) -> None:
     ("text", "decided"),
     [
         ("Taxan klubbades i fullmäktige förra veckan. Hur gör vi?", True),
+        ("Kommunfullmäktige klubbade nedläggningen av badet i går. Vilken metod?", True),
         ("Council voted last night to sell the old community centre. Which method now?", True),
         ("The county signed off on the wind farm last year.", True),
         ("The board has made up its mind on the new fees.", True),
