@@ -38,6 +38,9 @@ IN_SCOPE_OVER_CUE_AT = 0.9  # … and this sure, it also overrules an out-of-sco
 IN_SCOPE_AT = 0.75  # scope 'in' above this keeps a question in scope that the rules would refuse
 INTENT_AT = 0.4  # an intent this probable overrides the rules' guess (no intent cue matched)
 INTENT_OVER_CUE_AT = 0.7  # … and this probable overrides an intent a cue matched
+ASKED_FOR_METHOD_AT = (
+    0.9  # … and this, a question that asks for a method in so many words ('vilken metod passar?')
+)
 PURPOSE_AT = 0.6
 TARGET_AT = 0.75
 # Per precondition: 'no_mandate' is read far less precisely than a decision already taken (chosen on
@@ -173,8 +176,12 @@ def _semantic_intent(
         return "out_of_scope", p_out
     # A described situation the rules read as a request for advice (no cue, but facts about purpose, group
     # or resources) is overruled only by a sure reading: a weak "how" must not turn it into a process plan.
-    cued = bool(lexicon().matches("intents", text)) or rule == "method_fit"
-    if best != rule and p >= (INTENT_OVER_CUE_AT if cued else INTENT_AT):
+    cues = lexicon().matches("intents", text)
+    cued = bool(cues) or rule == "method_fit"
+    needed = INTENT_OVER_CUE_AT if cued else INTENT_AT
+    if rule == "method_fit" and "method_fit" in cues:
+        needed = ASKED_FOR_METHOD_AT
+    if best != rule and p >= needed:
         return _allowed(best, methods, fallback=rule), p
     return rule, reading.get("intents", rule) if rule in reading.scores.get("intents", {}) else p
 

@@ -650,3 +650,11 @@ def test_a_reading_sure_of_participation_overrules_an_out_of_scope_cue() -> None
     doubtful = _reading(scope={"in": 0.8, "out": 0.2})
     assert read_question(text, CATALOG, reading=sure).intent != "out_of_scope"
     assert read_question(text, CATALOG, reading=doubtful).intent == "out_of_scope"
+
+
+def test_a_question_that_asks_for_a_method_in_so_many_words_keeps_that_intent() -> None:
+    text = "Hemtjänsten vill höra brukarna oftare än en gång om året. Vilken metod passar?"
+    fairly_sure = _reading(intents={"process_planning": 0.8, "method_fit": 0.1, "general": 0.1})
+    assert read_question(text, CATALOG, reading=fairly_sure).intent == "method_fit"
+    certain = _reading(intents={"process_planning": 0.95, "method_fit": 0.03, "general": 0.02})
+    assert read_question(text, CATALOG, reading=certain).intent == "process_planning"
