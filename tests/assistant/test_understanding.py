@@ -628,6 +628,10 @@ def test_a_how_about_a_phase_of_the_process_is_a_process_cue(text: str) -> None:
     [
         ("Taxan klubbades i fullmäktige förra veckan. Hur gör vi?", True),
         ("Kommunfullmäktige klubbade nedläggningen av badet i går. Vilken metod?", True),
+        ("Ledningen tänker inte ändra budgeten oavsett vad invånarna säger. Vad passar?", True),
+        ("They won't change the plan whatever people say. Which method?", True),
+        ("Whatever residents say about the park, we want to hear them.", False),
+        ("Vi kommer inte att ändra tidplanen för dialogen. Vilken metod passar?", False),
         ("Council voted last night to sell the old community centre. Which method now?", True),
         ("The county signed off on the wind farm last year.", True),
         ("The board has made up its mind on the new fees.", True),
