@@ -54,6 +54,8 @@ _WORD_NUMBERS = {
     "några få": 3,
 }
 _WORD_NUM = "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True))
+# A number word that starts a word: the "a" of "nästa vecka" or "sista deltagare" is none.
+_WORD_NUM_WORD = rf"(?<![a-zåäö])({_WORD_NUM})"
 
 
 def parse_number(raw: str) -> float:
@@ -101,7 +103,7 @@ def parse_budget(text: str) -> int | None:
         or re.search(r"budget|kosta|pengar|avsätt|money|fund|spend|pott|€|\$", t)
     ):
         return int(parse_number(m.group(1)) * _MULT[m.group(2)])
-    m = re.search(rf"(?<![a-zåäö])({_WORD_NUM})\s+({_MULT_RE})(?![a-zåäö])", t)
+    m = re.search(rf"{_WORD_NUM_WORD}\s+({_MULT_RE})(?![a-zåäö])", t)
     if m and re.search(r"budget|kr|kronor|sek|kosta|pengar|avsätt", t):
         return int(_WORD_NUMBERS[m.group(1)] * _MULT[m.group(2)])
     m = re.search(rf"{_NUM}\s*{_CURRENCY}(?![a-zåäö])", t)
@@ -144,7 +146,7 @@ def parse_participants(text: str) -> int | None:
     )
     if m:
         return int(parse_number(m.group(1)))
-    m = re.search(rf"(?<![a-zåäö])({_WORD_NUM})\s+(?:deltagare|participants)", t)
+    m = re.search(rf"{_WORD_NUM_WORD}\s+(?:deltagare|participants)", t)
     if m:
         return _WORD_NUMBERS[m.group(1)]
     # 'ett 80-tal deltagare', 'ett femtiotal föreningsrepresentanter', 'ett hundratal invånare'
@@ -255,7 +257,7 @@ def parse_time_weeks(text: str) -> float | None:
     if re.search(r"halvår|half a year|six months' time", t):
         return 26.0
     age = _age_match(t)
-    for m in re.finditer(rf"(?:{_NUM}|(?<![a-zåäö])({_WORD_NUM}))\s*{_UNIT_RE}(?![a-zåäö])", t):
+    for m in re.finditer(rf"(?:{_NUM}|{_WORD_NUM_WORD})\s*{_UNIT_RE}(?![a-zåäö])", t):
         if age is not None and m.start() < age[3] and age[2] < m.end():
             continue  # part of the age span
         value = parse_number(m.group(1)) if m.group(1) else float(_WORD_NUMBERS[m.group(2)])

@@ -38,9 +38,7 @@ IN_SCOPE_OVER_CUE_AT = 0.9  # … and this sure, it also overrules an out-of-sco
 IN_SCOPE_AT = 0.75  # scope 'in' above this keeps a question in scope that the rules would refuse
 INTENT_AT = 0.4  # an intent this probable overrides the rules' guess (no intent cue matched)
 INTENT_OVER_CUE_AT = 0.7  # … and this probable overrides an intent a cue matched
-ASKED_FOR_METHOD_AT = (
-    0.9  # … and this, a question that asks for a method in so many words ('vilken metod passar?')
-)
+ASKED_FOR_METHOD_AT = 0.9  # … and this, a cue that asks for a method ('vilken metod passar?')
 PURPOSE_AT = 0.6
 TARGET_AT = 0.75
 # Per precondition: 'no_mandate' is read far less precisely than a decision already taken (chosen on
