@@ -139,12 +139,14 @@ class Assistant:
         check_index_embedder(index.manifest, embedder)  # another model's vectors would rank nonsense
         return cls(settings, embedder, index, generator or make_generator(settings))
 
-    def refresh(self) -> bool:
+    def refresh(self, wait: bool = False) -> bool:
         """Reopen the index if another process swapped in a new generation; True when it did.
 
         When the index on disk is damaged, the loaded one keeps answering and one line is logged.
+        A question does not wait for another thread's check (`wait` False); the build that just wrote a new
+        generation does, since that check may have read the manifest before the build replaced it.
         """
-        if not self._refreshing.acquire(blocking=False):
+        if not self._refreshing.acquire(blocking=wait):
             return False  # another thread is opening the new generation; this question uses the loaded one
         try:
             manifest = read_manifest(self.settings, self.embedder.key)

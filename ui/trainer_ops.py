@@ -227,7 +227,7 @@ class ReindexJob:
         a = self.assistant
         try:
             result, report = index_corpus(a.settings, a.embedder.inner, progress=self._progress)
-            a.refresh()
+            a.refresh(wait=True)
         except AssistantError as exc:
             self._set(status="failed", message=f"Indexeringen misslyckades: {exc.message} {exc.hint}".strip())
             return

@@ -359,3 +359,25 @@ def test_the_chat_answers_from_the_old_index_while_a_reindex_runs(
             assert a.index.manifest["generation"] == old
     assert answered >= 2 and job.wait(60).status == "done"
     assert a.index.manifest["generation"] != old and "ny-metod-2" in a.cards
+
+
+def test_the_build_that_wrote_a_generation_waits_for_a_question_checking_the_old_one(
+    settings: Settings, write_method: Callable[..., Path]
+) -> None:
+    index_corpus(settings, FakeEmbedder(64))
+    a = Assistant.from_settings(settings, FakeEmbedder(64))
+    old = a.index.manifest["generation"]
+    write_method(settings.corpus_dirs[0] / "methods", "ny-metod", title="Ny metod", body="Text.")
+    index_corpus(settings, FakeEmbedder(64))
+    a._refreshing.acquire()  # a question's check is under way: it read the manifest before the build
+    assert a.refresh() is False  # another question does not wait for it
+    loaded: list[bool] = []
+    build = threading.Thread(target=lambda: loaded.append(a.refresh(wait=True)))
+    build.start()
+    time.sleep(0.2)
+    assert build.is_alive()  # the build waits for that check …
+    a._refreshing.release()
+    build.join(10)
+    assert (
+        loaded == [True] and a.index.manifest["generation"] != old and "ny-metod" in a.cards
+    )  # … then loads
