@@ -89,7 +89,8 @@ def training_set(lex: Lexicon) -> tuple[list[str], dict[str, list[str]]]:
     Scope learns from every exemplar: all but scope 'out' are phrasings about participation. Intent
     also learns method fit from the purposes' exemplars, which describe needs. Preconditions also learn
     from composed questions (see `composed`): in a real question the precondition is one clause beside
-    the topic, and the topic must not drown it.
+    the topic, and the topic must not drown it. The lexicon's labelled questions (whole questions from
+    evaluation sets after their first run) teach scope and intent only.
     """
     texts: list[str] = []
     owner: list[tuple[str, str, str]] = []  # (dimension, value, carrier intent of a composed text)
@@ -101,6 +102,9 @@ def training_set(lex: Lexicon) -> tuple[list[str], dict[str, list[str]]]:
     for text, dim_name, key, intent in composed(lex):
         texts.append(text)
         owner.append((dim_name, key, intent))
+    for question in lex.questions:  # whole questions: scope and intent only
+        texts.append(question.text)
+        owner.append(("scope", question.scope, question.intent))
     labels: dict[str, list[str]] = {}
     for name in SINGLE + MULTI:
         column = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ _FILE_KEYS = {"dimensions", "patterns", "function_words"}
 _DIMENSION_KEYS = {"sv", "en", "doc", "values"}
 _VALUE_KEYS = {"sv", "en", "cues", "exemplars"}
 _LANGS: tuple[Lang, ...] = ("sv", "en")
+QUESTIONS_FILE = "questions.jsonl"  # labelled questions from evaluation sets that are no longer unseen
+_QUESTION_KEYS = {"text", "scope", "intent", "source"}
 
 
 class LexiconError(ConfigError):
@@ -72,6 +75,21 @@ class Dimension:
         return any(v.key == key for v in self.values)
 
 
+@dataclass(frozen=True)
+class LabelledQuestion:
+    """A whole question as officials wrote it, labelled with its scope and intent.
+
+    They come from evaluation sets after their first run (`evals/heldout/adopt.py`): real questions
+    teach the reader what a request sounds like beside its topic, which single exemplars do not.
+    `intent` is empty for a question out of scope.
+    """
+
+    text: str
+    scope: str
+    intent: str
+    source: str
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: the compiled cues are cached per lexicon
 class Lexicon:
     """Every dimension, the glue patterns and the function words used to tell Swedish from English."""
@@ -80,6 +98,7 @@ class Lexicon:
     patterns: Mapping[str, tuple[str, ...]]
     function_words: Mapping[str, frozenset[str]]
     digest: str  # sha256 of the files: exemplar embeddings are cached under it
+    questions: tuple[LabelledQuestion, ...] = ()
 
     def dimension(self, name: str) -> Dimension:
         """One dimension by name; LexiconError names the known ones when it is missing."""
@@ -257,7 +276,42 @@ def load_lexicon(folder: Path = FOLDER) -> Lexicon:
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
         _read_file(path, dimensions, patterns, words)
-    return Lexicon(dimensions, patterns, words, digest.hexdigest()[:16])
+    questions: tuple[LabelledQuestion, ...] = ()
+    path = folder / QUESTIONS_FILE
+    if path.exists():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        questions = _read_questions(path, dimensions)
+    return Lexicon(dimensions, patterns, words, digest.hexdigest()[:16], questions)
+
+
+def _read_questions(path: Path, dimensions: Mapping[str, Dimension]) -> tuple[LabelledQuestion, ...]:
+    """The labelled questions, one JSON object per line; LexiconError names the line that is wrong."""
+    scopes = dimensions["scope"].keys() if "scope" in dimensions else ()
+    intents = dimensions["intents"].keys() if "intents" in dimensions else ()
+    out: list[LabelledQuestion] = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{lineno}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LexiconError(f"{where}: not valid JSON ({exc.msg}).") from None
+        if not isinstance(row, dict) or set(row) - _QUESTION_KEYS or not {"text", "scope"} <= set(row):
+            raise LexiconError(
+                f"{where}: a labelled question is an object with text, scope, intent and source."
+            )
+        text, scope, intent = str(row["text"]).strip(), str(row["scope"]), str(row.get("intent") or "")
+        if not text:
+            raise LexiconError(f"{where}: the question's text is empty.")
+        if scope not in scopes:
+            raise LexiconError(f"{where}: scope {scope!r} is none of {', '.join(scopes)}.")
+        if (intent not in intents) if scope == "in" else intent:
+            raise LexiconError(
+                f"{where}: intent {intent!r} must be one of {', '.join(intents)} in scope, empty out of it."
+            )
+        out.append(LabelledQuestion(text, scope, intent, str(row.get("source") or "")))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,0 +1,89 @@
+"""Adopt held-out sets that are no longer unseen as the reader's labelled questions.
+
+A held-out set measures generalisation until its first run; after that its questions are the most
+realistic training data there is: whole questions written by someone who read no code. This writes
+their texts with scope and intent into `assistant/lexicon/questions.jsonl`, which the semantic reader
+learns from (scope and intent only). A set whose header records no run (no `hit@3` figure) is refused:
+it is still unseen, and adopting it would spend the only honest measurement it can give.
+
+Cases with a conversation history are left out: the question alone does not carry their meaning.
+The gold set (`evals/gold/`) is never adopted: the CI gate scores it.
+
+Usage: python evals/heldout/adopt.py SET.jsonl [SET.jsonl ...] [--out assistant/lexicon/questions.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from assistant.lexicon import FOLDER, QUESTIONS_FILE, lexicon
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class NotSeen(ValueError):
+    """A set whose header records no run: it is still unseen."""
+
+
+def header(path: Path) -> str:
+    """The set's comment lines (its description and the runs recorded on it)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if line.lstrip().startswith("//"))
+
+
+def labelled(path: Path, known: set[str]) -> Iterable[dict[str, str]]:
+    """The set's questions without history, labelled; `known` texts (exemplars, earlier rows) are skipped."""
+    if path.resolve().is_relative_to((ROOT / "evals" / "gold").resolve()):
+        raise NotSeen(f"{path}: the gold set is scored by the CI gate and is never adopted.")
+    if "hit@3" not in header(path):
+        raise NotSeen(f"{path}: its header records no run, so it is still unseen; run it first.")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        case = json.loads(line)
+        text = str(case["question"]).strip()
+        if case.get("history") or text in known:
+            continue
+        known.add(text)
+        out = case["expected_behavior"] == "refuse_or_redirect"
+        yield {
+            "text": text,
+            "scope": "out" if out else "in",
+            "intent": "" if out else str(case["category"]),
+            "source": f"{path.name}#{case['id']}",
+        }
+
+
+def adopt(sets: Sequence[Path], out: Path) -> int:
+    """Write the labelled questions of `sets` to `out` (replacing it); returns how many."""
+    lex = lexicon()
+    known = {t for dim in lex.dimensions.values() for v in dim.values for t in v.exemplars}
+    rows = [row for path in sets for row in labelled(path, known)]
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(out)
+    return len(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sets", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=FOLDER / QUESTIONS_FILE)
+    args = parser.parse_args(argv)
+    try:
+        n = adopt(args.sets, args.out)
+    except NotSeen as exc:
+        print(f"Inget antogs: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{n} frågor ur {len(args.sets)} set skrevs till {args.out}. Passa in läsaren igen (metodguiden index)."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
