@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embeddings import Embedder
-from assistant.lexicon import Lexicon, lexicon
+from assistant.lexicon import LabelledQuestion, Lexicon, lexicon
 from assistant.vocab import CARD_FIELDS
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 SINGLE: tuple[str, ...] = ("scope", "intents")
 MULTI: tuple[str, ...] = ("purposes", "target_groups", "preconditions", "polarisation")
 FITTED = Path(__file__).parent / "lexicon" / "fitted"  # readers shipped with the code, for the default model
-_VERSION = "4"  # bump when the training recipe changes: the cache file name carries it
+_VERSION = "5"  # bump when the training recipe changes: the cache file name carries it
 NEAREST = "_nearest"  # suffix of a dimension read by nearest exemplar (Reading: 'scope_nearest')
+UNLABELLED = "?"  # a text that says nothing of a dimension: neither one of its values nor a negative
 _C = 4.0  # inverse regularisation of the logistic regressions, chosen on evals/gold
 
 
@@ -94,6 +95,7 @@ def training_set(lex: Lexicon) -> tuple[list[str], dict[str, list[str]]]:
     """
     texts: list[str] = []
     owner: list[tuple[str, str, str]] = []  # (dimension, value, carrier intent of a composed text)
+    questions: dict[int, LabelledQuestion] = {}  # rows of whole questions: labelled for scope and intent
     for name, dim in lex.dimensions.items():
         for value in dim.values:
             for text in value.exemplars:
@@ -102,14 +104,20 @@ def training_set(lex: Lexicon) -> tuple[list[str], dict[str, list[str]]]:
     for text, dim_name, key, intent in composed(lex):
         texts.append(text)
         owner.append((dim_name, key, intent))
-    for question in lex.questions:  # whole questions: scope and intent only
+    for question in lex.questions:
+        questions[len(texts)] = question
         texts.append(question.text)
         owner.append(("scope", question.scope, question.intent))
     labels: dict[str, list[str]] = {}
     for name in SINGLE + MULTI:
         column = []
-        for dim_name, key, intent in owner:
-            if dim_name == name:
+        for row, (dim_name, key, intent) in enumerate(owner):
+            if row in questions and name not in SINGLE:
+                # A real question may state a purpose or a group: unlabelled. For the preconditions it is a
+                # negative unless its set marks it as a precondition case (which one is not said).
+                stated = name != "preconditions" or questions[row].precondition
+                column.append(UNLABELLED if stated else "")
+            elif dim_name == name:
                 column.append(key)
             elif name == "scope":
                 column.append("in")
@@ -176,7 +184,7 @@ def fit(vectors: np.ndarray, labels: Mapping[str, list[str]]) -> dict[str, Model
     for name, column in labels.items():
         y = np.array(column)
         if name in SINGLE:
-            rows = y != ""
+            rows = (y != "") & (y != UNLABELLED)
             clf = LogisticRegression(C=_C, max_iter=2000, class_weight="balanced")
             clf.fit(vectors[rows], y[rows])
             keys = tuple(str(c) for c in clf.classes_)
@@ -185,11 +193,12 @@ def fit(vectors: np.ndarray, labels: Mapping[str, list[str]]) -> dict[str, Model
                 w, b = np.vstack([-w[0] / 2, w[0] / 2]), np.array([-b[0] / 2, b[0] / 2])
             models[name] = Model(keys, w.astype(np.float32), b.astype(np.float32), single=True)
         else:
-            keys = tuple(dict.fromkeys(k for k in column if k))
+            keys = tuple(dict.fromkeys(k for k in column if k and k != UNLABELLED))
+            known = y != UNLABELLED
             ws, bs = [], []
             for key in keys:
                 clf = LogisticRegression(C=_C, max_iter=2000, class_weight="balanced")
-                clf.fit(vectors, (y == key).astype(int))
+                clf.fit(vectors[known], (y[known] == key).astype(int))
                 ws.append(clf.coef_[0])
                 bs.append(clf.intercept_[0])
             models[name] = Model(keys, np.array(ws, np.float32), np.array(bs, np.float32), single=False)

@@ -26,7 +26,7 @@ _DIMENSION_KEYS = {"sv", "en", "doc", "values"}
 _VALUE_KEYS = {"sv", "en", "cues", "exemplars"}
 _LANGS: tuple[Lang, ...] = ("sv", "en")
 QUESTIONS_FILE = "questions.jsonl"  # labelled questions from evaluation sets that are no longer unseen
-_QUESTION_KEYS = {"text", "scope", "intent", "source"}
+_QUESTION_KEYS = {"text", "scope", "intent", "precondition", "source"}
 
 
 class LexiconError(ConfigError):
@@ -81,13 +81,16 @@ class LabelledQuestion:
 
     They come from evaluation sets after their first run (`evals/heldout/adopt.py`): real questions
     teach the reader what a request sounds like beside its topic, which single exemplars do not.
-    `intent` is empty for a question out of scope.
+    `intent` is empty for a question out of scope. `precondition`: the set marks it as a case where
+    dialogue would be empty (decided, nothing to influence, no mandate) without saying which; every
+    other question is a negative for the preconditions ("the budget is set, the design is open").
     """
 
     text: str
     scope: str
     intent: str
     source: str
+    precondition: bool = False
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: the compiled cues are cached per lexicon
@@ -299,7 +302,7 @@ def _read_questions(path: Path, dimensions: Mapping[str, Dimension]) -> tuple[La
             raise LexiconError(f"{where}: not valid JSON ({exc.msg}).") from None
         if not isinstance(row, dict) or set(row) - _QUESTION_KEYS or not {"text", "scope"} <= set(row):
             raise LexiconError(
-                f"{where}: a labelled question is an object with text, scope, intent and source."
+                f"{where}: a labelled question is an object with text, scope, intent, precondition and source."
             )
         text, scope, intent = str(row["text"]).strip(), str(row["scope"]), str(row.get("intent") or "")
         if not text:
@@ -310,7 +313,10 @@ def _read_questions(path: Path, dimensions: Mapping[str, Dimension]) -> tuple[La
             raise LexiconError(
                 f"{where}: intent {intent!r} must be one of {', '.join(intents)} in scope, empty out of it."
             )
-        out.append(LabelledQuestion(text, scope, intent, str(row.get("source") or "")))
+        precondition = row.get("precondition", False)
+        if not isinstance(precondition, bool):
+            raise LexiconError(f"{where}: precondition must be true or false, not {precondition!r}.")
+        out.append(LabelledQuestion(text, scope, intent, str(row.get("source") or ""), precondition))
     return tuple(out)
 
 

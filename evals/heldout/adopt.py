@@ -35,7 +35,7 @@ def header(path: Path) -> str:
     return "\n".join(line for line in lines if line.lstrip().startswith("//"))
 
 
-def labelled(path: Path, known: set[str]) -> Iterable[dict[str, str]]:
+def labelled(path: Path, known: set[str]) -> Iterable[dict[str, object]]:
     """The set's questions without history, labelled; `known` texts (exemplars, earlier rows) are skipped."""
     if path.resolve().is_relative_to((ROOT / "evals" / "gold").resolve()):
         raise NotSeen(f"{path}: the gold set is scored by the CI gate and is never adopted.")
@@ -54,8 +54,15 @@ def labelled(path: Path, known: set[str]) -> Iterable[dict[str, str]]:
             "text": text,
             "scope": "out" if out else "in",
             "intent": "" if out else str(case["category"]),
+            "precondition": is_precondition(case),
             "source": f"{path.name}#{case['id']}",
         }
+
+
+def is_precondition(case: dict[str, object]) -> bool:
+    """A case where dialogue would be empty: its answer must advise to inform (the sets' two conventions)."""
+    informs = any("inform" in str(m).lower() for m in case.get("must_cover") or ())  # type: ignore[attr-defined]
+    return informs or str(case.get("notes", "")).lower().startswith("precondition")
 
 
 def adopt(sets: Sequence[Path], out: Path) -> int:

@@ -89,6 +89,23 @@ def test_a_question_about_one_step_finds_that_step(question: str, step: str | No
     assert step in item if item and step else item is step
 
 
+@pytest.mark.parametrize(
+    ("question", "phase"),
+    [
+        ("Hur får vi de äldre att komma?", "invitation"),
+        ("Hur får vi fler unga att komma dit?", "invitation"),
+        ("Hur får vi föräldrarna att komma på mötet nästa vecka?", "invitation"),
+        ("Vi behöver hjälp för att komma igång med dialogen i Kvarnby. Hur tänker vi?", None),
+        ("Vad gör vi för att komma vidare när dialogen har kört fast?", None),
+    ],
+)
+def test_coming_to_the_meeting_is_the_invitation_but_getting_started_is_not(
+    question: str, phase: str | None
+) -> None:
+    found = phase_of(question)
+    assert (found.key if found else None) == phase
+
+
 def test_quotes_leave_out_the_other_names_that_only_help_retrieval() -> None:
     summary = (
         "En lottad grupp invånare överlägger och lämnar rekommendationer.\n\nAndra namn: citizens' assembly."

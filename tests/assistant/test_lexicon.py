@@ -11,7 +11,7 @@ import pytest
 from assistant.corpus import MethodModel
 from assistant.importers import participedia_vocab
 from assistant.lexicon import FOLDER, LexiconError, lexicon, load_lexicon
-from assistant.semantic import MULTI, SINGLE, training_set
+from assistant.semantic import MULTI, SINGLE, UNLABELLED, training_set
 from assistant.vocab import CARD_FIELDS, LABELS, label, labels
 
 MIN_EXEMPLARS = 8
@@ -156,6 +156,54 @@ def test_adding_a_cue_is_a_data_change(tmp_path: Path) -> None:
         text.replace('cues: ["brukare", ', 'cues: ["brukare", "vårdtagar", ', 1), encoding="utf-8"
     )
     assert "brukare" in load_lexicon(folder).matches("target_groups", phrase)
+
+
+def _questions(folder: Path, *rows: str) -> None:
+    (folder / "questions.jsonl").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+
+
+def test_labelled_questions_teach_scope_and_intent_and_leave_the_rest_unsaid(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    before = load_lexicon(folder)
+    need = "Nämnden vill att föräldrarna ska vara med när skolgården görs om. Hur gör vi?"
+    decided = "Bygget är upphandlat och ritningarna klara, men chefen vill ha en dialog. Vilken metod?"
+    permit = "Hur lång handläggningstid har ett bygglov för en altan?"
+    _questions(
+        folder,
+        f'{{"text": "{need}", "scope": "in", "intent": "method_fit", "source": "h9#1"}}',
+        f'{{"text": "{decided}", "scope": "in", "intent": "method_fit", "precondition": true}}',
+        f'{{"text": "{permit}", "scope": "out", "intent": ""}}',
+    )
+    after = load_lexicon(folder)
+    assert after.digest != before.digest  # a new question refits the reader
+    texts, labels = training_set(after)
+    row = {t: texts.index(t) for t in (need, decided, permit)}
+    assert [labels["scope"][row[t]] for t in (need, decided, permit)] == ["in", "in", "out"]
+    assert [labels["intents"][row[t]] for t in (need, decided, permit)] == ["method_fit", "method_fit", ""]
+    # What a question states beside its request is not labelled: a purpose or a group may well be there.
+    assert labels["purposes"][row[need]] == labels["target_groups"][row[need]] == UNLABELLED
+    # For the preconditions a question is a negative, unless its set marks it as a precondition case.
+    assert labels["preconditions"][row[need]] == ""
+    assert labels["preconditions"][row[decided]] == UNLABELLED
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('{"text": "Hur?", "scope": "inne", "intent": "factual"}', r"questions\.jsonl:2: scope 'inne'"),
+        ('{"text": "Hur?", "scope": "out", "intent": "factual"}', r"questions\.jsonl:2: intent 'factual'"),
+        ('{"text": "Hur?", "scope": "in", "intent": "planning"}', r"questions\.jsonl:2: intent 'planning'"),
+        ('{"text": "Hur?", "scope": "in", "intent": "factual", "precondition": "yes"}', "true or false"),
+        ('{"text": "", "scope": "in", "intent": "factual"}', "text is empty"),
+        ('{"text": "Hur?", "scope": "in", "colour": "blue"}', "an object with text, scope"),
+        ('{"text": "Hur?", "scope": "in",', r"questions\.jsonl:2: not valid JSON"),
+    ],
+)
+def test_a_broken_labelled_question_is_refused_with_its_line(tmp_path: Path, row: str, message: str) -> None:
+    folder = _copy(tmp_path)
+    _questions(folder, '{"text": "Vilken metod passar?", "scope": "in", "intent": "method_fit"}', row)
+    with pytest.raises(LexiconError, match=message):
+        load_lexicon(folder)
 
 
 def test_the_reader_for_the_default_model_ships_fitted_for_this_lexicon() -> None:

@@ -639,6 +639,9 @@ def test_a_how_about_a_phase_of_the_process_is_a_process_cue(text: str) -> None:
         ("Budgeten för dialogen är 200 000 kr. Vilken metod passar?", False),
         ("Vi har klubbat budgeten för dialogen och vill nu välja metod.", False),
         ("Inget är beslutat än, politikerna tar ställning i höst.", False),
+        ("Vi behöver kunna bocka av delaktigheten i slutrapporten. Vilken metod?", True),
+        ("We just need to tick the consultation box for the funder. Which method?", True),
+        ("Vi har en checklista att bocka av när inbjudan har gått ut. Vad mer?", False),
     ],
 )
 def test_a_decision_stated_in_plain_words_is_read_by_the_rules(text: str, decided: bool) -> None:
