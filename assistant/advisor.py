@@ -294,11 +294,14 @@ def fit(
     relevance: float = 0.0,
     need: NeedMatch | None = None,
     form: bool = False,
+    similar: float = 0.0,
 ) -> Fit:
     """How well one method fits: relevance to the question, soft fit on each dimension, hard conflicts.
 
     `need` is how closely the card's own "När passar det" statements meet the question
-    (`assistant.needs`); a close one is also said, quoting the statement. `form`: the official set the
+    (`assistant.needs`); a close one is also said, quoting the statement. `similar` (0..1) is how much
+    the labelled questions most like this one expect the method (`Understanding.similar`): it ranks, and
+    is never quoted, since those questions are evaluation data, not sources. `form`: the official set the
     profile in the form, so its purposes are their own words, not a reading, and lead over the wording.
 
     The one scoring function: the chat's recommendations, the Metoder panel and the Jämför tab call
@@ -313,7 +316,7 @@ def fit(
     many = profile.known() >= rel["known_threshold"]
     words = rel["many_known"] if many else rel["few_known"]
     said = (wn["form"] if form else wn["many_known"] if many else wn["few_known"]) * strength
-    t = _Tally(raw=words * relevance + said)
+    t = _Tally(raw=words * relevance + said + w["similar"]["weight"] * similar)
     if need is not None and strength >= wn["said_from"]:
         t.pros.append(Reason("fits", "need_match", (("statement", need.statement),), said))
     wp = w["purposes"]
@@ -365,11 +368,16 @@ def rank_methods(
     relevance: Mapping[str, float] | None = None,
     needs: Mapping[str, NeedMatch] | None = None,
     form: bool = False,
+    similar: Mapping[str, float] | None = None,
 ) -> list[Fit]:
     """Every card scored, best first; cards with a hard conflict sort below all others."""
     relevance = relevance or {}
     needs = needs or {}
-    fits = [fit(c, profile, relevance.get(c.id, 0.0), needs.get(c.id), form) for c in cards]
+    similar = similar or {}
+    fits = [
+        fit(c, profile, relevance.get(c.id, 0.0), needs.get(c.id), form, similar.get(c.id, 0.0))
+        for c in cards
+    ]
     return sorted(fits, key=lambda f: (f.hard_conflict, -f.raw, f.card.id))
 
 

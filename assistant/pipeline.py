@@ -275,7 +275,12 @@ class Assistant:
         for mid in u.rejected:  # named only to be ruled out: its name must not lift it
             relevance[mid] = 0.0
             needs.pop(mid, None)
-        fits = rank_methods(self.cards.values(), u.profile, relevance, needs, form=profile is not None)
+        similar = dict(u.similar)
+        for mid in u.rejected:
+            similar.pop(mid, None)
+        fits = rank_methods(
+            self.cards.values(), u.profile, relevance, needs, form=profile is not None, similar=similar
+        )
         phase = phase_of(u.text) if intent == "process_planning" else None
         plan: list[PlanPhase] = []
         plan_methods: list[str] = []

@@ -16,7 +16,7 @@ from typing import cast
 
 from assistant.context_profile import merge_profiles, parse_profile, profile_from_conversation
 from assistant.lexicon import lexicon
-from assistant.semantic import Reading
+from assistant.semantic import SIMILAR, Reading
 from assistant.types import ContextProfile, Intent, Lang
 from assistant.understanding import (
     MethodName,
@@ -74,6 +74,8 @@ class Understanding:
     - `confidence`: the probability of the chosen intent from the semantic reading (1.0 when only the
       rules read the question); `unsure`: the answer may say what was understood and ask back.
     - `semantic`: whether the semantic reader took part.
+    - `similar`: (method id, 0..1) the methods that the labelled questions most like this one expect
+      (`assistant/semantic.py` SIMILAR), best-voted first; the advisor weighs them.
     - `search_text`: for a question inside a conversation about participation that names no method of
       its own, the previous user message and this question ('Och om vi också vill höra föräldrarna?'
       is searched with what it follows); empty otherwise (`query` gives what to search for).
@@ -91,6 +93,7 @@ class Understanding:
     unsure: bool = False
     semantic: bool = False
     search_text: str = ""
+    similar: tuple[tuple[str, float], ...] = ()
 
     @property
     def query(self) -> str:
@@ -252,6 +255,9 @@ def read_question(
         and not methods
         and not lexicon().matches("intents", text.lower()),
         semantic=reading is not None,
+        similar=tuple(sorted(reading.scores.get(SIMILAR, {}).items(), key=lambda kv: -kv[1]))
+        if reading is not None
+        else (),
         search_text=f"{history_user[-1][-500:]} {text}"
         if intent != "out_of_scope"
         and history_user

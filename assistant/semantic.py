@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 SINGLE: tuple[str, ...] = ("scope", "intents")
 MULTI: tuple[str, ...] = ("purposes", "target_groups", "preconditions", "polarisation")
 FITTED = Path(__file__).parent / "lexicon" / "fitted"  # readers shipped with the code, for the default model
-_VERSION = "5"  # bump when the training recipe changes: the cache file name carries it
+_VERSION = "6"  # bump when the training recipe changes: the cache file name carries it
 NEAREST = "_nearest"  # suffix of a dimension read by nearest exemplar (Reading: 'scope_nearest')
+SIMILAR = "methods"  # the methods that similar labelled questions expect (Reading: 'methods')
+# Labelled questions that vote: a question's methods get the similarity of each of its K nearest labelled
+# questions that expects them, scaled so that the best-voted method has 1. K chosen leave-one-set-out over
+# the held-out sets h2-h6 (3, 5 and 7 tried; 5 ranked best, see assistant/lexicon/README.md).
+SIMILAR_K = 5
 UNLABELLED = "?"  # a text that says nothing of a dimension: neither one of its values nor a negative
 _C = 4.0  # inverse regularisation of the logistic regressions, chosen on evals/gold
 
@@ -37,7 +42,9 @@ class Model:
     """One fitted dimension: value keys, weights (values × dim) and intercepts.
 
     A `nearest` model keeps the exemplars themselves instead: `weights` are their vectors, `bias` the
-    index of each one's value, and a value's score is its nearest exemplar's cosine similarity.
+    index of each one's value, and a value's score is its nearest exemplar's cosine similarity. A `vote`
+    model keeps labelled questions: `weights` their vectors, `bias` a question × value matrix of 0/1, and
+    its `vote` nearest questions vote for their values with their similarity.
     """
 
     keys: tuple[str, ...]
@@ -45,9 +52,19 @@ class Model:
     bias: np.ndarray
     single: bool
     nearest: bool = False
+    vote: int = 0
 
     def probabilities(self, vector: np.ndarray) -> dict[str, float]:
-        """Value → probability (a similarity for a `nearest` model) for one unit-length query vector."""
+        """Value → probability (a similarity for a `nearest` model, a share of the best vote for a
+        `vote` model) for one unit-length query vector."""
+        if self.vote:
+            sims = self.weights.astype(np.float32) @ vector
+            top = np.argsort(-sims)[: self.vote]
+            votes = np.clip(sims[top], 0.0, None) @ self.bias[top].astype(np.float32)
+            best = float(votes.max(initial=0.0))
+            return (
+                {k: float(v) / best for k, v in zip(self.keys, votes, strict=True) if v > 0} if best else {}
+            )
         if self.nearest:
             sims = self.weights.astype(np.float32) @ vector
             return {k: float(sims[self.bias == i].max(initial=-1.0)) for i, k in enumerate(self.keys)}
@@ -108,7 +125,9 @@ def training_set(lex: Lexicon) -> tuple[list[str], dict[str, list[str]]]:
         questions[len(texts)] = question
         texts.append(question.text)
         owner.append(("scope", question.scope, question.intent))
-    labels: dict[str, list[str]] = {}
+    labels: dict[str, list[str]] = {
+        SIMILAR: ["|".join(questions[row].methods) if row in questions else "" for row in range(len(texts))]
+    }
     for name in SINGLE + MULTI:
         column = []
         for row, (dim_name, key, intent) in enumerate(owner):
@@ -182,6 +201,8 @@ def fit(vectors: np.ndarray, labels: Mapping[str, list[str]]) -> dict[str, Model
 
     models: dict[str, Model] = {}
     for name, column in labels.items():
+        if name == SIMILAR:
+            continue
         y = np.array(column)
         if name in SINGLE:
             rows = (y != "") & (y != UNLABELLED)
@@ -211,6 +232,16 @@ def fit(vectors: np.ndarray, labels: Mapping[str, list[str]]) -> dict[str, Model
     models[f"scope{NEAREST}"] = Model(
         keys, vectors[rows].astype(np.float16), owner, single=False, nearest=True
     )
+    voters = [i for i, m in enumerate(labels.get(SIMILAR, ())) if m]
+    if voters:
+        methods = tuple(sorted({m for i in voters for m in labels[SIMILAR][i].split("|")}))
+        matrix = np.zeros((len(voters), len(methods)), np.float16)
+        for row, i in enumerate(voters):
+            for m in labels[SIMILAR][i].split("|"):
+                matrix[row, methods.index(m)] = 1
+        models[SIMILAR] = Model(
+            methods, vectors[voters].astype(np.float16), matrix, single=False, vote=SIMILAR_K
+        )
     return models
 
 
@@ -278,6 +309,7 @@ def _save(path: Path, models: Mapping[str, Model]) -> None:
         arrays[f"{name}.bias"] = m.bias
         arrays[f"{name}.single"] = np.array([m.single])
         arrays[f"{name}.nearest"] = np.array([m.nearest])
+        arrays[f"{name}.vote"] = np.array([m.vote])
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez(tmp, **arrays)  # type: ignore[arg-type]
     tmp.replace(path)  # readers never see half a file
@@ -293,6 +325,7 @@ def _load(path: Path) -> dict[str, Model]:
                 data[f"{n}.bias"],
                 bool(data[f"{n}.single"][0]),
                 bool(data[f"{n}.nearest"][0]) if f"{n}.nearest" in data.files else False,
+                int(data[f"{n}.vote"][0]) if f"{n}.vote" in data.files else 0,
             )
             for n in names
         }

@@ -164,7 +164,12 @@ a { color: var(--mg-accent); text-decoration: underline; }
    panels' tabs wrap instead of hiding in a menu. */
 @media (max-width: 700px) {
   #mg-header p { display: none; }
-  #mg-header h1 { font-size: 1.25em; margin: 0; white-space: nowrap; }
+  #mg-header h1 { font-size: 1.15em; margin: 0; white-space: nowrap; }
+  /* The title and the language switch share one line at 360 px: the switch gives up its desktop width. */
+  #mg-header { min-width: 0 !important; flex: 1 1 auto; }
+  #mg-lang { min-width: 0 !important; flex: 0 0 auto; }
+  #mg-lang label { padding: 0.25em 0.45em !important; font-size: 0.85em; }
+  #mg-lang input { margin-right: 0.3em !important; }
   #chat { height: 42vh !important; min-height: 16em; }
   #ask-row { flex-wrap: wrap; }
   #ask-row > div { min-width: 100% !important; }

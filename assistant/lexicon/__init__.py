@@ -26,7 +26,7 @@ _DIMENSION_KEYS = {"sv", "en", "doc", "values"}
 _VALUE_KEYS = {"sv", "en", "cues", "exemplars"}
 _LANGS: tuple[Lang, ...] = ("sv", "en")
 QUESTIONS_FILE = "questions.jsonl"  # labelled questions from evaluation sets that are no longer unseen
-_QUESTION_KEYS = {"text", "scope", "intent", "precondition", "source"}
+_QUESTION_KEYS = {"text", "scope", "intent", "precondition", "methods", "source"}
 
 
 class LexiconError(ConfigError):
@@ -84,6 +84,8 @@ class LabelledQuestion:
     `intent` is empty for a question out of scope. `precondition`: the set marks it as a case where
     dialogue would be empty (decided, nothing to influence, no mandate) without saying which; every
     other question is a negative for the preconditions ("the budget is set, the design is open").
+    `methods`: for a request for method advice, the method card ids its set expects among the first
+    recommendations (a similar new question leans towards them, see `assistant/semantic.py`).
     """
 
     text: str
@@ -91,6 +93,7 @@ class LabelledQuestion:
     intent: str
     source: str
     precondition: bool = False
+    methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: the compiled cues are cached per lexicon
@@ -302,7 +305,7 @@ def _read_questions(path: Path, dimensions: Mapping[str, Dimension]) -> tuple[La
             raise LexiconError(f"{where}: not valid JSON ({exc.msg}).") from None
         if not isinstance(row, dict) or set(row) - _QUESTION_KEYS or not {"text", "scope"} <= set(row):
             raise LexiconError(
-                f"{where}: a labelled question is an object with text, scope, intent, precondition and source."
+                f"{where}: a labelled question is an object with text, scope, intent, precondition, methods and source."
             )
         text, scope, intent = str(row["text"]).strip(), str(row["scope"]), str(row.get("intent") or "")
         if not text:
@@ -316,7 +319,14 @@ def _read_questions(path: Path, dimensions: Mapping[str, Dimension]) -> tuple[La
         precondition = row.get("precondition", False)
         if not isinstance(precondition, bool):
             raise LexiconError(f"{where}: precondition must be true or false, not {precondition!r}.")
-        out.append(LabelledQuestion(text, scope, intent, str(row.get("source") or ""), precondition))
+        methods = row.get("methods", [])
+        if not isinstance(methods, list) or not all(isinstance(m, str) and m for m in methods):
+            raise LexiconError(f"{where}: methods must be a list of method card ids, not {methods!r}.")
+        if methods and (scope != "in" or precondition):
+            raise LexiconError(f"{where}: only a question in scope without a precondition lists methods.")
+        out.append(
+            LabelledQuestion(text, scope, intent, str(row.get("source") or ""), precondition, tuple(methods))
+        )
     return tuple(out)
 
 

@@ -3,7 +3,8 @@
 A held-out set measures generalisation until its first run; after that its questions are the most
 realistic training data there is: whole questions written by someone who read no code. This writes
 their texts with scope and intent into `assistant/lexicon/questions.jsonl`, which the semantic reader
-learns from (scope and intent only). A set whose header records no run (no `hit@3` figure) is refused:
+learns from (scope and intent), and, for requests for method advice, the methods the set expects (a
+similar new question leans towards them). A set whose header records no run (no `hit@3` figure) is refused:
 it is still unseen, and adopting it would spend the only honest measurement it can give.
 
 Cases with a conversation history are left out: the question alone does not carry their meaning.
@@ -50,11 +51,14 @@ def labelled(path: Path, known: set[str]) -> Iterable[dict[str, object]]:
             continue
         known.add(text)
         out = case["expected_behavior"] == "refuse_or_redirect"
+        precondition = is_precondition(case)
+        advice = case["category"] == "method_fit" and not out and not precondition
         yield {
             "text": text,
             "scope": "out" if out else "in",
             "intent": "" if out else str(case["category"]),
-            "precondition": is_precondition(case),
+            "precondition": precondition,
+            "methods": [str(m) for m in case.get("expected_methods") or ()] if advice else [],
             "source": f"{path.name}#{case['id']}",
         }
 

@@ -293,6 +293,15 @@ def test_relevance_raises_the_score_most_when_little_is_known() -> None:
     assert score_card(SURVEY, known, 1.0).raw - score_card(SURVEY, known).raw == pytest.approx(1.5)
 
 
+def test_the_methods_similar_questions_expect_rank_higher_by_their_share_of_the_vote() -> None:
+    plain = score_card(SURVEY, ContextProfile())
+    assert score_card(SURVEY, ContextProfile(), similar=1.0).raw - plain.raw == pytest.approx(3.0)
+    assert score_card(SURVEY, ContextProfile(), similar=0.5).raw - plain.raw == pytest.approx(1.5)
+    assert score_card(SURVEY, ContextProfile(), similar=1.0).pros == plain.pros  # ranks, is never quoted
+    ranked = rank_methods(CARDS.values(), ContextProfile(), relevance={"rad": 0.5}, similar={SURVEY.id: 1.0})
+    assert ranked[0].card.id == SURVEY.id
+
+
 def test_scores_are_between_zero_and_one_and_ties_break_by_id() -> None:
     ranked = rank_methods(CARDS.values(), ContextProfile())
     assert all(0 < f.score < 1 for f in ranked)

@@ -11,7 +11,7 @@ import pytest
 from assistant.corpus import MethodModel
 from assistant.importers import participedia_vocab
 from assistant.lexicon import FOLDER, LexiconError, lexicon, load_lexicon
-from assistant.semantic import MULTI, SINGLE, UNLABELLED, training_set
+from assistant.semantic import MULTI, SIMILAR, SINGLE, UNLABELLED, training_set
 from assistant.vocab import CARD_FIELDS, LABELS, label, labels
 
 MIN_EXEMPLARS = 8
@@ -170,7 +170,7 @@ def test_labelled_questions_teach_scope_and_intent_and_leave_the_rest_unsaid(tmp
     permit = "Hur lång handläggningstid har ett bygglov för en altan?"
     _questions(
         folder,
-        f'{{"text": "{need}", "scope": "in", "intent": "method_fit", "source": "h9#1"}}',
+        f'{{"text": "{need}", "scope": "in", "intent": "method_fit", "methods": ["medskapande-workshop"]}}',
         f'{{"text": "{decided}", "scope": "in", "intent": "method_fit", "precondition": true}}',
         f'{{"text": "{permit}", "scope": "out", "intent": ""}}',
     )
@@ -185,6 +185,8 @@ def test_labelled_questions_teach_scope_and_intent_and_leave_the_rest_unsaid(tmp
     # For the preconditions a question is a negative, unless its set marks it as a precondition case.
     assert labels["preconditions"][row[need]] == ""
     assert labels["preconditions"][row[decided]] == UNLABELLED
+    # The methods a question expects are kept for the vote of similar questions (assistant/semantic.py).
+    assert [labels[SIMILAR][row[t]] for t in (need, decided, permit)] == ["medskapande-workshop", "", ""]
 
 
 @pytest.mark.parametrize(
@@ -194,6 +196,11 @@ def test_labelled_questions_teach_scope_and_intent_and_leave_the_rest_unsaid(tmp
         ('{"text": "Hur?", "scope": "out", "intent": "factual"}', r"questions\.jsonl:2: intent 'factual'"),
         ('{"text": "Hur?", "scope": "in", "intent": "planning"}', r"questions\.jsonl:2: intent 'planning'"),
         ('{"text": "Hur?", "scope": "in", "intent": "factual", "precondition": "yes"}', "true or false"),
+        (
+            '{"text": "Hur?", "scope": "in", "intent": "method_fit", "methods": "enkat"}',
+            "list of method card ids",
+        ),
+        ('{"text": "Hur?", "scope": "out", "intent": "", "methods": ["enkat"]}', "only a question in scope"),
         ('{"text": "", "scope": "in", "intent": "factual"}', "text is empty"),
         ('{"text": "Hur?", "scope": "in", "colour": "blue"}', "an object with text, scope"),
         ('{"text": "Hur?", "scope": "in",', r"questions\.jsonl:2: not valid JSON"),

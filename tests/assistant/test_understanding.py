@@ -352,6 +352,7 @@ def test_the_reader_is_fitted_once_and_then_loaded_from_disk(tmp_path: Path) -> 
         "preconditions",
         "polarisation",
         "scope_nearest",
+        "methods",  # the vote of the labelled questions that expect methods
     }
 
 
@@ -422,6 +423,30 @@ def test_the_nearest_exemplar_model_scores_each_value_by_its_closest_exemplar(tm
     _save(path, {"scope_nearest": model})
     loaded = _load(path)["scope_nearest"]
     assert loaded.nearest and loaded.probabilities(q) == pytest.approx(model.probabilities(q))
+
+
+def test_the_vote_model_gives_each_method_the_similarity_of_the_near_questions_that_expect_it(
+    tmp_path: Path,
+) -> None:
+    questions = np.array([[1, 0, 0], [0.8, 0.6, 0], [0, 0, 1]], np.float32)
+    expects = np.array([[1, 0], [1, 1], [0, 1]], np.float16)  # columns: enkat, fokusgrupp
+    model = Model(("enkat", "fokusgrupp"), questions.astype(np.float16), expects, False, vote=2)
+    q = np.array([1.0, 0.0, 0.0], np.float32)
+    # The two nearest questions (1.0 and 0.8) vote; the third (0.0) is beyond K and does not.
+    assert model.probabilities(q) == pytest.approx({"enkat": 1.0, "fokusgrupp": 0.8 / 1.8}, abs=1e-3)
+    far = np.array([0.0, -1.0, 0.0], np.float32)  # dissimilar questions vote nothing
+    assert model.probabilities(far) == {}
+    path = tmp_path / "r.npz"
+    _save(path, {"methods": model})
+    loaded = _load(path)["methods"]
+    assert loaded.vote == 2 and loaded.probabilities(q) == pytest.approx(model.probabilities(q))
+
+
+def test_the_methods_similar_questions_expect_go_to_the_advice_best_first() -> None:
+    reading = _reading(methods={"enkat": 0.4, "fokusgrupp": 1.0})
+    u = read_question("Vi vill förstå hur föräldrarna ser på skolskjutsen.", CATALOG, reading=reading)
+    assert u.similar == (("fokusgrupp", 1.0), ("enkat", 0.4))
+    assert read_question("Vi vill förstå hur föräldrarna ser på skolskjutsen.", CATALOG).similar == ()
 
 
 def test_a_named_method_is_never_refused() -> None:
@@ -547,6 +572,29 @@ def test_the_real_model_reads_preconditions_purposes_and_groups(
         assert "beslut" in u.profile.purposes
     else:
         assert check in u.profile.target_groups
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("text", "method"),
+    [
+        # Paraphrases of labelled questions (h2-019, h3-007), not the questions themselves.
+        (
+            "Hyresgästerna i ett par av bostadsbolagets hus ska få en summa att själv dela ut till idéer.",
+            "boendebudget",
+        ),
+        (
+            "Where do women avoid walking after dark in the town centre, and how do we find out?",
+            "trygghetsvandring",
+        ),
+    ],
+)
+def test_the_real_model_finds_the_methods_of_similar_labelled_questions(
+    gemma_reader: tuple[Embedder, SemanticReader], text: str, method: str
+) -> None:
+    embedder, reader = gemma_reader
+    u = read_question(text, FULL_CATALOG, reading=reader.read(embedder.embed([text], "query")[0]))
+    assert method in dict(u.similar[:3]), u.similar
 
 
 def test_a_follow_up_is_searched_with_the_message_it_follows() -> None:

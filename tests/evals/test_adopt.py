@@ -58,6 +58,8 @@ def test_a_seen_set_becomes_labelled_questions(tmp_path: Path) -> None:
         ("out", "", False),
     ]
     assert rows[0]["source"] == "2026-12-09-h9.jsonl#h9-001"
+    # Only a request for method advice that is no precondition case carries its expected methods.
+    assert [r["methods"] for r in rows] == [["fokusgrupp"], [], [], []]
     # Left out: a follow-up needs its conversation, and an exemplar is there already.
     assert "Och de äldre?" not in {r["text"] for r in rows}
     assert exemplar not in {r["text"] for r in rows}

@@ -92,6 +92,13 @@ def test_on_a_phone_the_question_box_is_in_sight_and_sources_are_one_tap_away(
     box = page.locator("#question textarea").bounding_box()
     assert box is not None and box["y"] + box["height"] <= PHONE["height"], box
     assert box["width"] >= 250  # a box you can type in, not a sliver beside the buttons
+    # The title is whole and the language switch within the screen (both were clipped at 390 px).
+    clipped = page.evaluate(
+        """() => { const h = document.querySelector('#mg-header h1');
+                   const l = document.querySelector('#mg-lang').getBoundingClientRect();
+                   return [h.scrollWidth > h.clientWidth + 1, l.right > window.innerWidth + 1]; }"""
+    )
+    assert clipped == [False, False], clipped
     shot(page, "40-phone-first-screen-390")
     ask(page, "Vilken metod passar för att nå unga om en ny park? Vi har 200 000 kr och tre månader.")
     shot(page, "41-phone-answer-390")
