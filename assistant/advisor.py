@@ -329,7 +329,8 @@ def fit(
             purposes=Labels("purposes", wanted),
         )
     elif profile.purposes:
-        t.con(wp["mismatch"], "purposes", "purpose_mismatch", purposes=Labels("purposes", profile.purposes))
+        # Said as what the card is for (its key facts state that word for word), not as what it is not for.
+        t.con(wp["mismatch"], "purposes", "purpose_mismatch", purposes=Labels("purposes", card.purposes))
     _fits_groups(t, card, profile)
     wi = w["influence"]
     if profile.influence:
