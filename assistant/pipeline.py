@@ -210,14 +210,20 @@ class Assistant:
     ) -> Understanding:
         """What the question asks in its conversation; `profile` overrides the one read from the text.
 
-        The semantic reading uses the question's embedding, which retrieval reuses from the cache.
+        The semantic reading uses the question's embedding, which retrieval reuses from the cache, and
+        so does the search for the closest passage (a question the sources answer directly stays in scope).
         """
         full = clean_question(question, self.settings.max_question_chars)
         reader = self.reader()
         text = semantic_text(full)
-        reading = reader.read(self.embedder.embed([text], "query")[0]) if reader and text else None
+        reading, closest = None, 0.0
+        if reader and text:
+            vector = self.embedder.embed([text], "query")[0]
+            reading = reader.read(vector)
+            best = self.index.store.query(vector, 1, Filters())
+            closest = best[0][1] if best else 0.0
         earlier = [t.content for t in history if t.role == "user"]
-        return read_question(full, self.catalog, earlier, profile, reading)
+        return read_question(full, self.catalog, earlier, profile, reading, closest)
 
     def warm_up(self) -> None:
         """Load the embedding model and the reader now, so that the first question does not wait for them.

@@ -449,6 +449,13 @@ def test_the_methods_similar_questions_expect_go_to_the_advice_best_first() -> N
     assert read_question("Vi vill förstå hur föräldrarna ser på skolskjutsen.", CATALOG).similar == ()
 
 
+def test_a_question_the_sources_answer_directly_is_not_refused() -> None:
+    text = "Hur länge ska ett förslag till översiktsplan finnas tillgängligt för granskning?"
+    out = _reading(scope={"in": 0.2, "out": 0.8})
+    assert read_question(text, CATALOG, reading=out, closest_passage=0.5).intent == "out_of_scope"
+    assert read_question(text, CATALOG, reading=out, closest_passage=0.7).intent != "out_of_scope"
+
+
 def test_a_named_method_is_never_refused() -> None:
     out = _reading(scope={"in": 0.05, "out": 0.95})
     u = read_question("Kostar ett medborgarråd mer än bygglovet?", CATALOG, reading=out)
