@@ -182,9 +182,10 @@ def test_labelled_questions_teach_scope_and_intent_and_leave_the_rest_unsaid(tmp
     assert [labels["intents"][row[t]] for t in (need, decided, permit)] == ["method_fit", "method_fit", ""]
     # What a question states beside its request is not labelled: a purpose or a group may well be there.
     assert labels["purposes"][row[need]] == labels["target_groups"][row[need]] == UNLABELLED
-    # For the preconditions a question is a negative, unless its set marks it as a precondition case.
+    # For the preconditions a question is a negative, unless its set marks it as a precondition case:
+    # then it teaches a decision taken (the advice to inform that every such case expects).
     assert labels["preconditions"][row[need]] == ""
-    assert labels["preconditions"][row[decided]] == UNLABELLED
+    assert labels["preconditions"][row[decided]] == "already_decided"
     # The methods a question expects are kept for the vote of similar questions (assistant/semantic.py).
     assert [labels[SIMILAR][row[t]] for t in (need, decided, permit)] == ["medskapande-workshop", "", ""]
 
