@@ -372,9 +372,7 @@ def rank_methods(
     similar: Mapping[str, float] | None = None,
 ) -> list[Fit]:
     """Every card scored, best first; cards with a hard conflict sort below all others."""
-    relevance = relevance or {}
-    needs = needs or {}
-    similar = similar or {}
+    relevance, needs, similar = relevance or {}, needs or {}, similar or {}
     fits = [
         fit(c, profile, relevance.get(c.id, 0.0), needs.get(c.id), form, similar.get(c.id, 0.0))
         for c in cards
