@@ -278,11 +278,10 @@ class Assistant:
             if reads_meaning(self.embedder)
             else {}
         )
+        similar = dict(u.similar)
         for mid in u.rejected:  # named only to be ruled out: its name must not lift it
             relevance[mid] = 0.0
             needs.pop(mid, None)
-        similar = dict(u.similar)
-        for mid in u.rejected:
             similar.pop(mid, None)
         fits = rank_methods(
             self.cards.values(), u.profile, relevance, needs, form=profile is not None, similar=similar

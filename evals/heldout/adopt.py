@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from assistant.lexicon import FOLDER, QUESTIONS_FILE, lexicon
+from evals.heldout.stats import is_precondition
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,12 +62,6 @@ def labelled(path: Path, known: set[str]) -> Iterable[dict[str, object]]:
             "methods": [str(m) for m in case.get("expected_methods") or ()] if advice else [],
             "source": f"{path.name}#{case['id']}",
         }
-
-
-def is_precondition(case: dict[str, object]) -> bool:
-    """A case where dialogue would be empty: its answer must advise to inform (the sets' two conventions)."""
-    informs = any("inform" in str(m).lower() for m in case.get("must_cover") or ())  # type: ignore[attr-defined]
-    return informs or str(case.get("notes", "")).lower().startswith("precondition")
 
 
 def adopt(sets: Sequence[Path], out: Path) -> int:

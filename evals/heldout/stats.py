@@ -23,6 +23,13 @@ def _mean(rows: list[dict[str, Any]], key: str) -> float:
     return float(sum(values)) / max(1, len(values))
 
 
+def is_precondition(case: dict[str, Any]) -> bool:
+    """A case where dialogue would be empty: its answer must advise to inform (the sets' two conventions:
+    notes that start 'Precondition', or a must_cover that asks for informing)."""
+    informs = any("inform" in str(m).lower() for m in case.get("must_cover") or ())
+    return informs or str(case.get("notes", "")).lower().startswith("precondition")
+
+
 def _informs(row: dict[str, Any]) -> bool:
     text = str((row.get("answer") or {}).get("answer", "")).lower()
     return bool(re.search(r"informer|information|\binform", text)) and not row["metrics"].get("abstained")
@@ -35,7 +42,7 @@ def report(results: Path, heldout: Path) -> list[str]:
     rows = [json.loads(x) for x in results.read_text(encoding="utf-8").splitlines() if x.strip()]
     in_scope = [r for r in rows if r["category"] != "out_of_scope"]
     out_scope = [r for r in rows if r["category"] == "out_of_scope"]
-    pre = [r for r in rows if str(gold[r["id"]].get("notes", "")).lower().startswith("precondition")]
+    pre = [r for r in rows if is_precondition(gold[r["id"]])]
     refused_in = [r["id"] for r in in_scope if r["metrics"].get("abstained")]
     refused_out = [r for r in out_scope if r["metrics"].get("abstained")]
     missed = [r["id"] for r in pre if not _informs(r)]
