@@ -313,7 +313,9 @@ def parse_profile(text: str) -> ContextProfile:
     return ContextProfile(
         purposes=lex.matches("purposes", t),
         influence=tuple(reversed(lex.matches("influence", t))),  # the strongest level stated first
-        nothing_to_influence=bool({"already_decided", "nothing_to_influence"} & preconditions),
+        # a decision beside a part said to be open ('däremot är gården inte gestaltad än') leaves something
+        nothing_to_influence=bool({"already_decided", "nothing_to_influence"} & preconditions)
+        and "still_open" not in preconditions,
         population=parse_population(t),
         budget_sek=parse_budget(t),
         time_weeks=parse_time_weeks(t),

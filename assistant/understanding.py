@@ -96,9 +96,15 @@ def _mentions(text: str, catalog: Sequence[MethodName]) -> list[tuple[int, int, 
 
 
 def find_methods(text: str, catalog: Sequence[MethodName]) -> list[str]:
-    """Method ids named in the text, in order of appearance; longer names win over shorter ones."""
+    """Method ids named in the text, in order of appearance; longer names win over shorter ones.
+
+    A name inside an out-of-scope term names no method: 'staff survey' is not the survey method."""
+    lowered = text.lower()
+    terms = [m.span() for m in _cue("scope", "out").finditer(lowered)]
     out: list[str] = []
-    for _, _, mid in _mentions(text.lower(), catalog):
+    for start, end, mid in _mentions(lowered, catalog):
+        if any(s <= start and end <= e for s, e in terms):
+            continue
         if mid not in out:
             out.append(mid)
     return out

@@ -720,3 +720,73 @@ def test_a_question_that_asks_for_a_method_in_so_many_words_keeps_that_intent() 
     assert read_question(text, CATALOG, reading=fairly_sure).intent == "method_fit"
     certain = _reading(intents={"process_planning": 0.95, "method_fit": 0.03, "general": 0.02})
     assert read_question(text, CATALOG, reading=certain).intent == "process_planning"
+
+
+def test_participation_words_keep_a_leaning_reading_in_scope_unless_it_is_sure_and_nearest_out() -> None:
+    text = "Hur för jag en svår dialog med en medarbetare som ofta kommer för sent?"  # 'dialog'
+    leaning = _reading(scope={"in": 0.2, "out": 0.8}, scope_nearest={"in": 0.7, "out": 0.8})
+    sure = _reading(scope={"in": 0.05, "out": 0.95}, scope_nearest={"in": 0.7, "out": 0.8})
+    sure_but_near_in = _reading(scope={"in": 0.05, "out": 0.95}, scope_nearest={"in": 0.8, "out": 0.7})
+    assert read_question(text, CATALOG, reading=leaning).intent != "out_of_scope"
+    assert read_question(text, CATALOG, reading=sure).intent == "out_of_scope"
+    assert read_question(text, CATALOG, reading=sure_but_near_in).intent != "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Skriv ett valmanifest för vårt parti där vi lovar mer dialog med medborgarna.",
+        "Hur ska vi protokollföra MBL-förhandlingen i dialogen med facket?",
+        "Which questions belong in our employee survey about participation at work?",
+    ],
+)
+def test_an_out_of_scope_cue_lets_a_leaning_reading_refuse_despite_participation_words(text: str) -> None:
+    leaning = _reading(scope={"in": 0.25, "out": 0.75})
+    doubtful = _reading(scope={"in": 0.6, "out": 0.4})
+    assert read_question(text, CATALOG, reading=leaning).intent == "out_of_scope"
+    assert read_question(text, CATALOG, reading=doubtful).intent != "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Beslutet om nya förskolan är fattat. Däremot är gården inte gestaltad än – hur får barnen vara med?",
+        "The council has decided to build the sports hall; what is still open is the layout of the foyer.",
+    ],
+)
+def test_a_decision_beside_a_part_still_open_only_puts_the_advice_to_inform_first(text: str) -> None:
+    # A look-alike: something is decided, but a part is open. Even a sure reading of the decision keeps
+    # the recommendations (maybe_decided), and the rules alone do not call it nothing to influence.
+    sure = _reading(preconditions={"already_decided": 0.97})
+    u = read_question(text, CATALOG, reading=sure)
+    assert "maybe_decided" in u.preconditions and not u.profile.nothing_to_influence
+    assert not read_question(text, CATALOG).profile.nothing_to_influence
+    closed = "Beslutet om nya förskolan är fattat och gården är redan ritad. Hur gör vi dialogen?"
+    assert read_question(closed, CATALOG, reading=sure).profile.nothing_to_influence
+
+
+# Written for this test, after h10's failures were read; not in the lexicon or any evaluation set.
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("Hur lägger jag upp medarbetarsamtalen med personalen på fritidsgården i vår?", True),
+        (
+            "Our staff survey shows stress in the home care teams. How do managers follow up with each team?",
+            True,
+        ),
+        ("Vilket förfarande enligt LOU gäller när vi köper in nya datorer till skolan?", True),
+        ("Hur får vi fler pappor att komma till föräldramötet om skolans nya schema?", False),
+        ("How do we let tenants decide what the courtyard upgrade should include?", False),
+    ],
+)
+def test_the_real_model_refuses_municipal_tasks_that_are_not_participation(
+    gemma_reader: tuple[Embedder, SemanticReader], text: str, refused: bool
+) -> None:
+    embedder, reader = gemma_reader
+    u = read_question(text, FULL_CATALOG, reading=reader.read(embedder.embed([text], "query")[0]))
+    assert (u.intent == "out_of_scope") is refused, u
+
+
+def test_a_method_name_inside_an_out_of_scope_term_names_no_method() -> None:
+    assert find_methods("Our staff survey shows low scores. How do we follow up?", CATALOG) == []
+    assert find_methods("Our resident survey shows low trust. How do we follow up?", CATALOG) == ["enkat"]
