@@ -172,7 +172,12 @@ def _semantic_profile(
 
 
 def _semantic_intent(
-    rule: Intent, reading: Reading, text: str, methods: Sequence[str], keeps_in_scope: bool
+    rule: Intent,
+    reading: Reading,
+    text: str,
+    methods: Sequence[str],
+    keeps_in_scope: bool,
+    in_conversation: bool = False,
 ) -> tuple[Intent, float]:
     """The rules' intent, corrected by the semantic reading where it is confident and the question allows.
 
@@ -183,17 +188,24 @@ def _semantic_intent(
     # Nearer an out-of-scope exemplar than any participation phrasing by this much: refused like p_out.
     nearest_out = reading.get("scope_nearest", "out") - reading.get("scope_nearest", "in") >= NEAREST_OUT_BY
     best, p = reading.best("intents")
+    sure_out = p_out >= OUT_OF_SCOPE_OVER_WORDS_AT and nearest_out
+    cue = out_of_scope_cue(text)
     if rule == "out_of_scope":
         # An out-of-scope cue is a rule about words ('skatt' in "a citizens' assembly on the tax rate"):
         # a reading sure of participation overrules it (true out-of-scope questions with a cue read ≤ 0.25).
-        needed = IN_SCOPE_OVER_CUE_AT if out_of_scope_cue(text) else IN_SCOPE_AT
+        # Without a cue the rules found no participation words; a conversation about participation
+        # supplies them, and then only a sure reading refuses (below).
+        needed = IN_SCOPE_OVER_CUE_AT if cue else IN_SCOPE_AT
         if keeps_in_scope or reading.get("scope", "in") >= needed:
             return _allowed(best, methods), p
-        return "out_of_scope", p_out
-    # Participation words keep a question the reading leans out of in scope, unless the reading is sure
-    # or an out-of-scope cue ('valmanifest', 'MBL', 'LOU') agrees with it.
-    participation = bool(lexicon().pattern("participation").search(text)) and not out_of_scope_cue(text)
-    sure_out = p_out >= OUT_OF_SCOPE_OVER_WORDS_AT and nearest_out
+        if cue or not in_conversation or sure_out:
+            return "out_of_scope", p_out
+        return _allowed(best, methods), p
+    # Participation words, or a conversation about participation so far, keep a question the reading
+    # leans out of in scope ("Vänta, nämnden antog planen förra veckan. Ändrar det något?"), unless the
+    # reading is sure, or an out-of-scope cue ('valmanifest', 'MBL', 'LOU') agrees with it.
+    words = bool(lexicon().pattern("participation").search(text)) or in_conversation
+    participation = words and not cue
     if not keeps_in_scope and (sure_out or ((p_out >= OUT_OF_SCOPE_AT or nearest_out) and not participation)):
         return "out_of_scope", p_out
     # A described situation the rules read as a request for advice (no cue, but facts about purpose, group
@@ -255,8 +267,9 @@ def read_question(
     confidence = 1.0
     if reading is not None and text:
         answered = closest_passage >= CORPUS_ANSWERS_AT
+        in_conversation = any(mentions_scope(t) for t in history_user)
         intent, confidence = _semantic_intent(
-            intent, reading, text.lower(), methods, bool(methods) or continues or answered
+            intent, reading, text.lower(), methods, bool(methods) or continues or answered, in_conversation
         )
     if continues and intent == "general":
         # 'De är 10–12 år.' after 'Vilken metod passar?' refines that question; it asks nothing new.

@@ -790,3 +790,26 @@ def test_the_real_model_refuses_municipal_tasks_that_are_not_participation(
 def test_a_method_name_inside_an_out_of_scope_term_names_no_method() -> None:
     assert find_methods("Our staff survey shows low scores. How do we follow up?", CATALOG) == []
     assert find_methods("Our resident survey shows low trust. How do we follow up?", CATALOG) == ["enkat"]
+
+
+def test_a_turn_in_a_conversation_about_participation_is_refused_only_on_a_sure_reading() -> None:
+    earlier = ["Vi planerar en dialog med boende om nya cykelvägar. Vilken metod passar?"]
+    text = "Jag glömde säga att trafiknämnden antog cykelplanen i förra veckan och inte öppnar den igen."
+    leaning = _reading(scope={"in": 0.25, "out": 0.75}, scope_nearest={"in": 0.75, "out": 0.7})
+    assert read_question(text, CATALOG, earlier, reading=leaning).intent != "out_of_scope"
+    assert read_question(text, CATALOG, reading=leaning).intent == "out_of_scope"  # no conversation
+    other = "Tack. En annan sak: hur lång är handläggningstiden för bygglov till en altan?"
+    sure = _reading(scope={"in": 0.05, "out": 0.95}, scope_nearest={"in": 0.6, "out": 0.8})
+    assert read_question(other, CATALOG, earlier, reading=sure).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Förvaltningschefen säger att det inte spelar någon roll vad föräldrarna tycker. Hur gör vi dialogen?",
+        "Flytten blir av ändå, men vi ska bjuda in de boende. Vilken metod?",
+        "The mayor says it doesn't matter what residents think; the depot is going ahead anyway. Which method?",
+    ],
+)
+def test_decision_makers_who_will_not_listen_leave_nothing_to_influence(text: str) -> None:
+    assert read_question(text, CATALOG).profile.nothing_to_influence
