@@ -81,7 +81,8 @@ class Understanding:
       should advise to inform instead of consulting), 'no_mandate' (`profile.commitment` False) and
       'mandate_given' (True); 'maybe_decided' when only the semantic reading, not sure enough, finds a
       decision taken (the answer then puts the advice to inform first and keeps the rest). The answer
-      renders them; the reading only says what was stated.
+      renders them; the reading only says what was stated. 'still_open' beside 'maybe_decided': the
+      question says a part is open (the answer says to inform about what is fixed, not instead of dialogue).
     - `confidence`: the probability of the chosen intent from the semantic reading (1.0 when only the
       rules read the question); `unsure`: the answer may say what was understood and ask back.
     - `semantic`: whether the semantic reader took part.
@@ -112,7 +113,9 @@ class Understanding:
         return self.search_text or self.text
 
 
-def _preconditions(profile: ContextProfile, stated: Sequence[str]) -> tuple[str, ...]:
+def _preconditions(
+    profile: ContextProfile, stated: Sequence[str], open_part: bool = False
+) -> tuple[str, ...]:
     keys = list(stated)
     if profile.commitment is True and "maybe_decided" in keys:
         # Decision-makers who promised to respond leave something to influence: only a sure reading
@@ -124,6 +127,8 @@ def _preconditions(profile: ContextProfile, stated: Sequence[str]) -> tuple[str,
         keys.append("no_mandate")
     if profile.commitment is True and "mandate_given" not in keys:
         keys.append("mandate_given")
+    if open_part and "maybe_decided" in keys:
+        keys.append("still_open")  # the answer says what to inform about and what is open to dialogue
     return tuple(dict.fromkeys(keys))
 
 
@@ -253,8 +258,8 @@ def read_question(
                 break
     own = parse_profile(text)
     stated: tuple[str, ...] = ()
+    open_part = "still_open" in lexicon().matches("preconditions", text.lower())
     if reading is not None:
-        open_part = "still_open" in lexicon().matches("preconditions", text.lower())
         own, stated = _semantic_profile(own, reading, open_part)
     if profile is None:
         profile = merge_profiles(profile_from_conversation(history_user), own)
@@ -284,7 +289,7 @@ def read_question(
         profile=profile,
         methods=tuple(methods),
         rejected=tuple(rejected_methods(text, catalog)) if named else (),
-        preconditions=_preconditions(profile, stated),
+        preconditions=_preconditions(profile, stated, open_part),
         injected=injected,
         confidence=round(confidence, 3),
         # Unsure only where nothing but the reading decided: no intent cue, no method named, a weak reading.

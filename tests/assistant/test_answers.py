@@ -632,3 +632,18 @@ def test_an_unrelated_question_after_a_rich_context_is_still_out_of_scope(assist
 def test_out_of_scope_follow_up_does_not_borrow_the_conversation(assistant: Assistant) -> None:
     answer, _ = _talk(assistant, "Vad är ett medborgarråd?", "Hur ska jag deklarera min skatt?")
     assert answer.abstained and answer.intent == "out_of_scope"
+
+
+def test_a_decision_beside_a_part_still_open_is_answered_with_what_to_inform_about_and_methods(
+    assistant: Assistant,
+) -> None:
+    # Written for this test: the move is decided, the furnishing is open (a look-alike, not a precondition).
+    question = (
+        "Nämnden har beslutat att ungdomsgården flyttar till skolan, det ligger fast. "
+        "Däremot är det helt öppet hur den nya lokalen ska inredas. Hur får vi med ungdomarna?"
+    )
+    answer = assistant.ask(question)
+    assert answer.text.startswith("En del är redan beslutat: informera tydligt om det som ligger fast")
+    assert "inget återstår att påverka" not in answer.text
+    assert answer.recommended_methods  # the methods stay
+    check_citations(assistant, answer, support=False)

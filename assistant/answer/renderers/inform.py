@@ -50,6 +50,10 @@ def mandate_first(ctx: AdviceContext, cites: Citations) -> str:
 
 
 def decided_first(ctx: AdviceContext, cites: Citations) -> str:
-    """The paragraph that puts informing first when the matter is probably decided already."""
+    """The paragraph that puts informing first when the matter is probably decided already; where the
+    question says a part is still open, it says what to inform about and what to hold a dialogue on."""
+    if "still_open" in ctx.preconditions:
+        src = ctx.passage("empty-dialogues.frame_honestly") or ctx.passage("empty-dialogues.inform_instead")
+        return say("inform.open_part", ctx.language) + cites.cite(src) if src is not None else ""
     src = ctx.passage("empty-dialogues.inform_instead")
     return say("inform.maybe_decided", ctx.language) + cites.cite(src) if src is not None else ""
