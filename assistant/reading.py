@@ -263,16 +263,12 @@ def read_question(
         own, stated = _semantic_profile(own, reading, open_part)
     if profile is None:
         profile = merge_profiles(profile_from_conversation(history_user), own)
-    continues = (
-        bool(history_user)
-        and (is_follow_up(text, ()) or own.known() > 0)
-        and any(mentions_scope(t) for t in history_user)
-    )
+    in_conversation = any(mentions_scope(t) for t in history_user)  # earlier turns speak of participation
+    continues = bool(history_user) and (is_follow_up(text, ()) or own.known() > 0) and in_conversation
     intent: Intent = detect_intent(text, profile, methods, continues, own) if text else "out_of_scope"
     confidence = 1.0
     if reading is not None and text:
         answered = closest_passage >= CORPUS_ANSWERS_AT
-        in_conversation = any(mentions_scope(t) for t in history_user)
         intent, confidence = _semantic_intent(
             intent, reading, text.lower(), methods, bool(methods) or continues or answered, in_conversation
         )
@@ -302,10 +298,7 @@ def read_question(
         if reading is not None
         else (),
         search_text=f"{history_user[-1][-500:]} {text}"
-        if intent != "out_of_scope"
-        and history_user
-        and not named
-        and any(mentions_scope(t) for t in history_user)
+        if intent != "out_of_scope" and history_user and not named and in_conversation
         else "",
     )
 

@@ -36,7 +36,7 @@ SIMILAR_K = 5
 UNLABELLED = "?"  # a text that says nothing of a dimension: neither one of its values nor a negative
 PRECONDITION_CASE = "already_decided"  # what a labelled precondition case teaches (see training_set)
 _C = 4.0  # inverse regularisation of the logistic regressions, chosen on evals/gold
-# … but scope's: out-of-scope subjects are many small islands that a smoother boundary partly swallows
+# … per dimension where another was measured better; scope's: out-of-scope subjects are many small islands that a smoother boundary partly swallows
 # (leave-one-set-out over h2-h9: out-of-scope refused 200 -> 205 of 218, in-scope refused 1 -> 0 of 676).
 _C_BY_DIMENSION = {"scope": 16.0}
 
@@ -227,7 +227,9 @@ def fit(vectors: np.ndarray, labels: Mapping[str, list[str]]) -> dict[str, Model
             known = y != UNLABELLED
             ws, bs = [], []
             for key in keys:
-                clf = LogisticRegression(C=_C, max_iter=2000, class_weight="balanced")
+                clf = LogisticRegression(
+                    C=_C_BY_DIMENSION.get(name, _C), max_iter=2000, class_weight="balanced"
+                )
                 clf.fit(vectors[known], (y[known] == key).astype(int))
                 ws.append(clf.coef_[0])
                 bs.append(clf.intercept_[0])
