@@ -175,9 +175,10 @@ def build_app(assistant: Assistant) -> Any:
 
         chat.turns.change(compare_tab.follow, chat.turns, compare_tab.pick, api_visibility="private")
         # Gradio's number inputs show 0 for an initial None; an update to None shows the placeholder.
-        demo.load(
-            lambda: profile_to_form(ContextProfile().to_json()), None, chat.form, api_visibility="private"
-        )
+        # Done in the browser (no queued round trip), so a slow server never clears what the official
+        # has already typed into the form.
+        empty_form = json.dumps(profile_to_form(ContextProfile().to_json()))
+        demo.load(None, None, chat.form, js=f"() => {empty_form}", api_visibility="private")
         demo.load(None, None, lang, js=BROWSER_LANG_JS, api_visibility="private")
         gr.api(ask, api_name="ask")
         gr.api(compare, api_name="compare")

@@ -136,8 +136,8 @@ def test_editing_the_profile_changes_the_recommendation(page: Any, served: Serve
 def test_form_filled_before_asking_shapes_the_first_answer(page: Any, served: Served) -> None:
     _open(page, served)
     open_profile_form(page)
-    # The load event has emptied the profile form (numbers show their placeholder, not 0).
-    assert page.locator("#profile-budget-sek input").input_value() == ""
+    # The load event empties the profile form (numbers show their placeholder, not 0).
+    page.wait_for_function("document.querySelector('#profile-budget-sek input').value === ''")
     page.fill("#profile-budget-sek input", "3000000")
     page.fill("#profile-time-weeks input", "40")
     page.get_by_label("Ta fram genomarbetade rekommendationer").check()
