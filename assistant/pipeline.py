@@ -116,6 +116,11 @@ class Assistant:
         rows = [d for d in index.documents if d.get("kind") == "method"]
         self.cards = {d["id"]: MethodCard.from_row(d) for d in rows if "cost_sek" in d.get("attributes", {})}
         self.catalog = [method_names(d["id"], d["title"], d.get("aliases", [])) for d in rows]
+        self.case_methods = {
+            str(d["id"]): tuple(str(m) for m in d.get("attributes", {}).get("methods", ()))
+            for d in index.documents
+            if d.get("kind") == "case"
+        }
         # The answer side asks for documents by role ('process-design'), never by id.
         self.roles = {
             str(d["attributes"]["role"]): str(d["id"])
@@ -309,6 +314,7 @@ class Assistant:
             plan_methods=tuple(plan_methods),
             notes=notes,
             roles=self.roles,
+            case_methods=self.case_methods,
             phase=phase,
             preconditions=inform,
             unsure=u.unsure,

@@ -264,6 +264,8 @@ def read_question(
     if profile is None:
         profile = merge_profiles(profile_from_conversation(history_user), own)
     in_conversation = any(mentions_scope(t) for t in history_user)  # earlier turns speak of participation
+    if len(methods) == 1 and in_conversation and "comparison" in lexicon().matches("intents", text.lower()):
+        methods = _compared_with_conversation(methods, history_user, catalog)
     continues = bool(history_user) and (is_follow_up(text, ()) or own.known() > 0) and in_conversation
     intent: Intent = detect_intent(text, profile, methods, continues, own) if text else "out_of_scope"
     confidence = 1.0
@@ -272,6 +274,8 @@ def read_question(
         intent, confidence = _semantic_intent(
             intent, reading, text.lower(), methods, bool(methods) or continues or answered, in_conversation
         )
+    if intent == "comparison" and len(methods) == 1 and in_conversation:
+        methods = _compared_with_conversation(methods, history_user, catalog)
     if continues and intent == "general":
         # 'De är 10–12 år.' after 'Vilken metod passar?' refines that question; it asks nothing new.
         last = history_user[-1]
@@ -301,6 +305,19 @@ def read_question(
         if intent != "out_of_scope" and history_user and not named and in_conversation
         else "",
     )
+
+
+def _compared_with_conversation(
+    methods: Sequence[str], history_user: Sequence[str], catalog: Sequence[MethodName]
+) -> list[str]:
+    """One named method and the method the conversation is about: "Hur skiljer det sig från en
+    medborgarjury?" after a turn about medborgarråd compares the two."""
+    out = list(methods)
+    for earlier in reversed(history_user):
+        out = list(dict.fromkeys([*out, *find_methods(earlier, catalog)]))[:3]
+        if len(out) > 1:
+            break
+    return out
 
 
 def semantic_text(question: str) -> str:

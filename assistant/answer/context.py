@@ -7,7 +7,7 @@ Renderers ask for a passage by role and key ("process-design.invitation") or by 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.advisor import Fit, MethodCard
@@ -81,6 +81,7 @@ class AdviceContext:
     plan_methods: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     roles: Mapping[str, str] = field(default_factory=dict)  # document role → document id
+    case_methods: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # case id → the methods it used
     phase: Phase | None = None  # the one phase a process question is about
     preconditions: tuple[str, ...] = ()  # 'decided', 'nothing_to_influence', 'no_mandate': inform instead
     unsure: bool = False  # the reading of the question is uncertain: say what was understood, ask back
@@ -93,6 +94,17 @@ class AdviceContext:
     def card_passage(self, card_id: str, key: str) -> ScoredChunk | None:
         """A method card's passage by key ('summary', 'key_facts', 'steps' …)."""
         return self.search(card_id, heading("kind.method", key))
+
+    def methods_of(self, doc_ids: Sequence[str], most: int = 3) -> tuple[Fit, ...]:
+        """The method cards that documents stand for, in their order: a card itself, a case's methods.
+
+        The methods a cited answer draws on, named first (`methods`): what the answer's method panel shows
+        beside a synthesis or a fact about a case."""
+        ids = [*self.methods]
+        for doc in doc_ids:
+            ids += [doc] if doc in self.cards else list(self.case_methods.get(doc, ()))
+        by_id = {f.card.id: f for f in self.fits}
+        return tuple(by_id[m] for m in dict.fromkeys(ids) if m in by_id)[:most]
 
     def doc_of(self, role: str) -> str:
         """The id of the document with a role, or '' when the corpus has none."""

@@ -83,6 +83,9 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
             "Mät gärna efteråt om deltagarna upplevde att återkopplingen var begriplig och ärlig.",
         ),
     ],
+    "fall-byar": [
+        ("Vad hände", "Byarna fick fördela 900 000 kr efter en enkät till alla hushåll om vad som behövdes."),
+    ],
 }
 ROLES = {
     "process-design": "kurs-process",
@@ -96,7 +99,7 @@ CHUNKS = {
         text=text,
         title={"rad": "Medborgarråd (citizens' assembly)", "enkat": "Enkät"}.get(doc, doc),
         section=section,
-        kind="method" if doc in ("rad", "enkat") else "course",
+        kind="method" if doc in ("rad", "enkat") else "case" if doc.startswith("fall-") else "course",
         lang="sv",
         urls=(f"https://example.org/{doc}",),
     )
@@ -307,6 +310,18 @@ def test_general_is_a_cited_synthesis_grouped_by_source() -> None:
         sentences = re.split(r"(?<=\])\s+", p.split("**: ", 1)[1])
         assert all(re.search(r"\[\d+\]$", s) for s in sentences)  # every sentence carries its citation
     assert "Mät gärna efteråt" not in answer.text  # chosen sentences, not the whole passage
+
+
+def test_general_lists_the_methods_it_draws_on_a_card_it_quotes_and_a_case_s_methods() -> None:
+    passages = (("fall-byar", "Vad hände"), ("kurs-process", "9. Beslut"), ("rad", "Sammanfattning"))
+    question = "Hur fördelade byarna pengarna och vem beslutade?"
+    answer = Composer().generate(
+        ctx(question, "factual", passages=passages, case_methods={"fall-byar": ("enkat",)})
+    )
+    assert [m.id for m in answer.recommended_methods] == ["enkat", "rad"]  # in the order they are quoted
+    # A method the question names comes first; a course module stands for no method.
+    named = Composer().generate(ctx(question, "general", methods=("rad",), passages=passages[:2]))
+    assert [m.id for m in named.recommended_methods] == ["rad"]
 
 
 @pytest.mark.parametrize("pre", [("already_decided",), ("nothing_to_influence",)])

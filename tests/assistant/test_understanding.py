@@ -813,3 +813,20 @@ def test_a_turn_in_a_conversation_about_participation_is_refused_only_on_a_sure_
 )
 def test_decision_makers_who_will_not_listen_leave_nothing_to_influence(text: str) -> None:
     assert read_question(text, CATALOG).profile.nothing_to_influence
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Hur skiljer det sig från en medborgarjury?", ("medborgarjury", "medborgarrad")),
+        ("Is that better than a focus group?", ("fokusgrupp", "medborgarrad")),
+    ],
+)
+def test_a_comparison_with_one_method_compares_it_with_the_one_the_conversation_is_about(
+    question: str, expected: tuple[str, ...]
+) -> None:
+    earlier = ["Berätta kort om medborgarråd.", "Vi tänker lotta fram deltagarna."]
+    u = read_question(question, CATALOG, earlier)
+    assert u.intent == "comparison" and u.methods == expected
+    # Without a conversation about participation there is nothing to compare with.
+    assert read_question(question, CATALOG).methods == expected[:1]
