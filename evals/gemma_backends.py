@@ -1,0 +1,73 @@
+"""How closely EmbeddingGemma's ONNX export agrees with PyTorch on the real corpus and gold questions.
+
+    .venv/bin/python -m evals.gemma_backends [--passages 200] [--questions 50]
+
+Passages are the corpus chunked as the index chunks it, taken at an even stride (as `metodguiden bench`
+takes them); questions are the first gold questions. Prints the cosine between the two backends' vectors
+(min and mean, passages and questions) and how many questions rank the same top 5 passages. Speed is
+`metodguiden bench`'s job; this loads both models into one process and times nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def agreement(
+    torch_docs: np.ndarray, onnx_docs: np.ndarray, torch_q: np.ndarray, onnx_q: np.ndarray
+) -> dict[str, Any]:
+    """Cosine min/mean of paired unit vectors, and the questions whose top 5 passages agree (in order)."""
+    doc_cos, q_cos = np.sum(torch_docs * onnx_docs, axis=1), np.sum(torch_q * onnx_q, axis=1)
+    top_t = np.argsort(-(torch_q @ torch_docs.T), axis=1)[:, :5]
+    top_o = np.argsort(-(onnx_q @ onnx_docs.T), axis=1)[:, :5]
+    return {
+        "passages": len(doc_cos),
+        "questions": len(q_cos),
+        "passage_cosine_min": float(doc_cos.min()),
+        "passage_cosine_mean": float(doc_cos.mean()),
+        "question_cosine_min": float(q_cos.min()),
+        "question_cosine_mean": float(q_cos.mean()),
+        "same_top5": int(sum(a.tolist() == b.tolist() for a, b in zip(top_t, top_o, strict=True))),
+    }
+
+
+def main() -> None:
+    """Embed the sample with both backends and print the agreement as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--passages", type=int, default=200)
+    parser.add_argument("--questions", type=int, default=50)
+    args = parser.parse_args()
+
+    from assistant.chunking import chunk_with
+    from assistant.config import apply_process_environment, load_settings
+    from assistant.corpus import load_corpus
+    from assistant.embeddings import make_embedder
+    from evals.gold import MethodCatalog, load_gold
+
+    settings = load_settings(os.environ, None, embedder="gemma")
+    apply_process_environment(settings, os.environ)  # type: ignore[arg-type]
+    documents = load_corpus(settings.corpus_dirs).documents
+    chunks = chunk_with(settings, documents)
+    passages = [c.embed_text for c in chunks[:: max(1, len(chunks) // args.passages)][: args.passages]]
+    cases = load_gold(
+        ROOT / "evals" / "gold", MethodCatalog.from_documents(documents), {d.id for d in documents}
+    )
+    questions = [c.question for c in cases[: args.questions]]
+    vectors = {}
+    for backend in ("torch", "onnx"):
+        embedder = make_embedder(settings.replace(gemma_backend=backend))
+        vectors[backend] = (embedder.embed(passages, "document"), embedder.embed(questions, "query"))
+    (torch_docs, torch_q), (onnx_docs, onnx_q) = vectors["torch"], vectors["onnx"]
+    print(json.dumps(agreement(torch_docs, onnx_docs, torch_q, onnx_q)))
+
+
+if __name__ == "__main__":
+    main()
