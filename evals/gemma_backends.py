@@ -1,11 +1,14 @@
-"""How closely EmbeddingGemma's ONNX export agrees with PyTorch on the real corpus and gold questions.
+"""EmbeddingGemma's two backends on the real corpus and gold questions: agreement, or one backend's speed.
 
     .venv/bin/python -m evals.gemma_backends [--passages 200] [--questions 50]
+    .venv/bin/python -m evals.gemma_backends --speed torch|onnx [--passages 200] [--questions 50]
 
 Passages are the corpus chunked as the index chunks it, taken at an even stride (as `metodguiden bench`
-takes them); questions are the first gold questions. Prints the cosine between the two backends' vectors
-(min and mean, passages and questions) and how many questions rank the same top 5 passages. Speed is
-`metodguiden bench`'s job; this loads both models into one process and times nothing.
+takes them); questions are the first gold questions. Without --speed: the cosine between the two backends'
+vectors (min and mean, passages and questions) and how many questions rank the same top 5 passages.
+With --speed: in this process only that backend, so that the peak memory is its own: model load, passages
+per second (all at once, sorted in batches as the index embeds them), questions one at a time (p50/p95).
+Run the backends alternately, each in a fresh process, to compare them on a shared machine.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +44,37 @@ def agreement(
     }
 
 
+def speed(embedder: Any, passages: list[str], questions: list[str]) -> dict[str, Any]:
+    """Load, passages per second and per-question latency of one embedder, and this process's peak memory."""
+    from assistant.bench import percentile
+
+    start = time.perf_counter()
+    embedder.embed(["uppvärmning"], "query")  # a lazily loaded model loads here
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    embedder.embed(passages, "document")
+    passages_per_s = len(passages) / (time.perf_counter() - start)
+    times = []
+    for question in questions:
+        start = time.perf_counter()
+        embedder.embed([question], "query")
+        times.append((time.perf_counter() - start) * 1000)
+    return {
+        "backend": getattr(embedder, "backend", ""),
+        "model_load_s": load_s,
+        "passages_per_s": passages_per_s,
+        "query_p50_ms": percentile(times, 50),
+        "query_p95_ms": percentile(times, 95),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def main() -> None:
     """Embed the sample with both backends and print the agreement as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=200)
     parser.add_argument("--questions", type=int, default=50)
+    parser.add_argument("--speed", choices=["torch", "onnx"], help="time this backend alone")
     args = parser.parse_args()
 
     from assistant.chunking import chunk_with
@@ -61,6 +92,10 @@ def main() -> None:
         ROOT / "evals" / "gold", MethodCatalog.from_documents(documents), {d.id for d in documents}
     )
     questions = [c.question for c in cases[: args.questions]]
+    if args.speed:
+        figures = speed(make_embedder(settings.replace(gemma_backend=args.speed)), passages, questions)
+        print(json.dumps({**figures, "passages": len(passages), "questions": len(questions)}))
+        return
     vectors = {}
     for backend in ("torch", "onnx"):
         embedder = make_embedder(settings.replace(gemma_backend=backend))
