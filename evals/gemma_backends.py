@@ -29,8 +29,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def agreement(
     torch_docs: np.ndarray, onnx_docs: np.ndarray, torch_q: np.ndarray, onnx_q: np.ndarray
 ) -> dict[str, Any]:
-    """Cosine min/mean of paired unit vectors, and the questions whose top 5 passages agree (in order)."""
+    """Cosine min/mean of paired unit vectors (in float64: float32 sums round at ~1e-7), the largest distance
+    between a pair, and the questions whose top 5 passages agree (in order)."""
+    torch_docs, onnx_docs, torch_q, onnx_q = (
+        a.astype(np.float64) for a in (torch_docs, onnx_docs, torch_q, onnx_q)
+    )
     doc_cos, q_cos = np.sum(torch_docs * onnx_docs, axis=1), np.sum(torch_q * onnx_q, axis=1)
+    distance = max(
+        float(np.linalg.norm(torch_docs - onnx_docs, axis=1).max()),
+        float(np.linalg.norm(torch_q - onnx_q, axis=1).max()),
+    )
     top_t = np.argsort(-(torch_q @ torch_docs.T), axis=1)[:, :5]
     top_o = np.argsort(-(onnx_q @ onnx_docs.T), axis=1)[:, :5]
     return {
@@ -40,6 +48,9 @@ def agreement(
         "passage_cosine_mean": float(doc_cos.mean()),
         "question_cosine_min": float(q_cos.min()),
         "question_cosine_mean": float(q_cos.mean()),
+        "max_distance": distance,
+        # how far float16 storage (the corpus embedding cache) moves the same vectors, for scale
+        "float16_distance": float(np.linalg.norm(onnx_docs - onnx_docs.astype(np.float16), axis=1).max()),
         "same_top5": int(sum(a.tolist() == b.tolist() for a, b in zip(top_t, top_o, strict=True))),
     }
 

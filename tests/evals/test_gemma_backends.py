@@ -14,7 +14,11 @@ QUESTIONS /= np.linalg.norm(QUESTIONS, axis=1, keepdims=True)
 def test_identical_vectors_agree_everywhere() -> None:
     got = agreement(DOCS, DOCS, QUESTIONS, QUESTIONS)
     assert got["same_top5"] == 2 and got["passages"] == 6 and got["questions"] == 2
-    assert got["passage_cosine_min"] == 1.0 and abs(got["question_cosine_mean"] - 1.0) < 1e-6
+    assert (
+        got["passage_cosine_min"] == 1.0
+        and abs(got["question_cosine_mean"] - 1.0) < 1e-6
+        and got["max_distance"] == 0.0
+    )
 
 
 def test_a_swap_inside_the_top5_counts_as_disagreement() -> None:
