@@ -1,29 +1,33 @@
-"""EmbeddingGemma's two backends on the real corpus and gold questions: agreement, or one backend's speed.
+"""EmbeddingGemma's two backends on the real corpus and gold questions: agreement, or speed side by side.
 
     .venv/bin/python -m evals.gemma_backends [--passages 200] [--questions 50]
-    .venv/bin/python -m evals.gemma_backends --speed torch|onnx [--passages 200] [--questions 50]
+    .venv/bin/python -m evals.gemma_backends --speed [--passages 200] [--questions 50]
 
 Passages are the corpus chunked as the index chunks it, taken at an even stride (as `metodguiden bench`
 takes them); questions are the first gold questions. Without --speed: the cosine between the two backends'
-vectors (min and mean, passages and questions) and how many questions rank the same top 5 passages.
-With --speed: in this process only that backend, so that the peak memory is its own: model load, passages
-per second (all at once, sorted in batches as the index embeds them), questions one at a time (p50/p95).
-Run the backends alternately, each in a fresh process, to compare them on a shared machine.
+vectors (min and mean, passages and questions), the largest distance between them and how many questions
+rank the same top 5 passages. With --speed: each backend in its own process (so that its peak memory is its
+own), both loaded, taking turns: model load, then batches of passages as the index embeds them, then the
+questions one at a time, in alternating order. Both meet the same background load on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ("torch", "onnx")
+PAUSE_S = 0.2
 
 
 def agreement(
@@ -55,60 +59,102 @@ def agreement(
     }
 
 
-def speed(embedder: Any, passages: list[str], questions: list[str]) -> dict[str, Any]:
-    """Load, passages per second and per-question latency of one embedder, and this process's peak memory."""
-    from assistant.bench import percentile
-
-    start = time.perf_counter()
-    embedder.embed(["uppvärmning"], "query")  # a lazily loaded model loads here
-    load_s = time.perf_counter() - start
-    start = time.perf_counter()
-    embedder.embed(passages, "document")
-    passages_per_s = len(passages) / (time.perf_counter() - start)
-    times = []
-    for question in questions:
-        start = time.perf_counter()
-        embedder.embed([question], "query")
-        times.append((time.perf_counter() - start) * 1000)
-    return {
-        "backend": getattr(embedder, "backend", ""),
-        "model_load_s": load_s,
-        "passages_per_s": passages_per_s,
-        "query_p50_ms": percentile(times, 50),
-        "query_p95_ms": percentile(times, 95),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
-
-
-def main() -> None:
-    """Embed the sample with both backends and print the agreement as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passages", type=int, default=200)
-    parser.add_argument("--questions", type=int, default=50)
-    parser.add_argument("--speed", choices=["torch", "onnx"], help="time this backend alone")
-    args = parser.parse_args()
-
-    from assistant.chunking import chunk_with
+def _settings() -> Any:
     from assistant.config import apply_process_environment, load_settings
-    from assistant.corpus import load_corpus
-    from assistant.embeddings import make_embedder
-    from evals.gold import MethodCatalog, load_gold
 
     settings = load_settings(os.environ, None, embedder="gemma")
     apply_process_environment(settings, os.environ)  # type: ignore[arg-type]
+    return settings
+
+
+def _sample(settings: Any, passages: int, questions: int) -> tuple[list[str], list[str]]:
+    """Corpus passages at an even stride, and the first gold questions."""
+    from assistant.chunking import chunk_with
+    from assistant.corpus import load_corpus
+    from evals.gold import MethodCatalog, load_gold
+
     documents = load_corpus(settings.corpus_dirs).documents
     chunks = chunk_with(settings, documents)
-    passages = [c.embed_text for c in chunks[:: max(1, len(chunks) // args.passages)][: args.passages]]
-    cases = load_gold(
-        ROOT / "evals" / "gold", MethodCatalog.from_documents(documents), {d.id for d in documents}
+    texts = [c.embed_text for c in chunks[:: max(1, len(chunks) // passages)][:passages]]
+    ids = {d.id for d in documents}
+    cases = load_gold(ROOT / "evals" / "gold", MethodCatalog.from_documents(documents), ids)
+    return texts, [c.question for c in cases[:questions]]
+
+
+def _worker(backend: str, conn: Connection) -> None:
+    """A process with one backend: embeds what it is sent and answers with the seconds it took."""
+    from assistant.embeddings import make_embedder
+
+    embedder = make_embedder(_settings().replace(gemma_backend=backend))
+    while (message := conn.recv()) is not None:
+        texts, role = message
+        start = time.perf_counter()
+        embedder.embed(texts, role)
+        conn.send(time.perf_counter() - start)
+    conn.send(
+        {
+            "class": type(embedder).__name__,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
     )
-    questions = [c.question for c in cases[: args.questions]]
+
+
+def speed(passages: list[str], questions: list[str], batch: int) -> dict[str, Any]:
+    """Both backends side by side, taking turns in alternating order; the figures of each."""
+    from assistant.bench import percentile
+
+    context = multiprocessing.get_context("spawn")  # fresh processes: no torch state is inherited
+    pipes, workers = {}, []
+    for backend in BACKENDS:
+        parent, child = context.Pipe()
+        worker = context.Process(target=_worker, args=(backend, child))
+        worker.start()
+        pipes[backend] = parent
+        workers.append(worker)
+    times: dict[str, dict[str, list[float]]] = {
+        b: {"load": [], "passages": [], "questions": []} for b in BACKENDS
+    }
+    jobs = [("load", ["uppvärmning"], "query")]
+    jobs += [("passages", passages[i : i + batch], "document") for i in range(0, len(passages), batch)]
+    jobs += [("questions", [q], "query") for q in questions]
+    for n, (kind, texts, role) in enumerate(jobs):
+        for backend in BACKENDS if n % 2 == 0 else BACKENDS[::-1]:
+            time.sleep(PAUSE_S)  # the other backend's worker threads stop spinning before this one starts
+            pipes[backend].send((texts, role))
+            times[backend][kind].append(pipes[backend].recv())
+    out: dict[str, Any] = {"passages": len(passages), "questions": len(questions), "batch": batch}
+    for backend in BACKENDS:
+        pipes[backend].send(None)
+        ms = [t * 1000 for t in times[backend]["questions"]]
+        out[backend] = {
+            **pipes[backend].recv(),
+            "model_load_s": times[backend]["load"][0],
+            "passages_per_s": len(passages) / sum(times[backend]["passages"]),
+            "query_p50_ms": percentile(ms, 50),
+            "query_p95_ms": percentile(ms, 95),
+        }
+    for worker in workers:
+        worker.join()
+    return out
+
+
+def main() -> None:
+    """Print the agreement, or with --speed the timings, as JSON."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--passages", type=int, default=200)
+    parser.add_argument("--questions", type=int, default=50)
+    parser.add_argument("--speed", action="store_true", help="time both backends side by side")
+    args = parser.parse_args()
+
+    from assistant.embeddings import make_embedder
+
+    settings = _settings()
+    passages, questions = _sample(settings, args.passages, args.questions)
     if args.speed:
-        figures = speed(make_embedder(settings.replace(gemma_backend=args.speed)), passages, questions)
-        print(json.dumps({**figures, "passages": len(passages), "questions": len(questions)}))
+        print(json.dumps(speed(passages, questions, settings.embed_batch_size)))
         return
     vectors = {}
-    for backend in ("torch", "onnx"):
+    for backend in BACKENDS:
         embedder = make_embedder(settings.replace(gemma_backend=backend))
         vectors[backend] = (embedder.embed(passages, "document"), embedder.embed(questions, "query"))
     (torch_docs, torch_q), (onnx_docs, onnx_q) = vectors["torch"], vectors["onnx"]
