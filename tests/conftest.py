@@ -165,7 +165,15 @@ def small_corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def gemma(models_dir: Path) -> object:
-    """The real EmbeddingGemma model, loaded once per session."""
+    """The real EmbeddingGemma as the default settings run it (ONNX Runtime on a CPU), loaded once per session."""
     from assistant.embeddings import make_embedder
 
     return make_embedder(Settings(models_dir=models_dir, embedder="gemma"))
+
+
+@pytest.fixture(scope="session")
+def gemma_torch(models_dir: Path) -> object:
+    """The real EmbeddingGemma through PyTorch and sentence-transformers, loaded once per session."""
+    from assistant.embeddings import make_embedder
+
+    return make_embedder(Settings(models_dir=models_dir, embedder="gemma", gemma_backend="torch"))

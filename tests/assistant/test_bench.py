@@ -128,3 +128,50 @@ def test_answer_latency_is_timed_with_the_query_embedding_not_from_the_cache() -
     calls.clear()
     _latency(lambda q: cached.embed([q], "query"), queries, before=cached.clear)
     assert calls == ["a", "b", "c"]  # the warm-up hit the cache; every timed query was embedded again
+
+
+def _backend(scale: float) -> dict[str, Any]:
+    return {
+        "backend": "x",
+        "model_load_s": 4.0 * scale,
+        "passages": 200,
+        "passages_per_s": 10.0 / scale,
+        "query": {"p50_ms": 100.0 * scale, "p95_ms": 150.0 * scale},
+        "peak_rss_mb": 1500.0 * scale,
+    }
+
+
+def test_backend_ratios_are_onnx_over_pytorch() -> None:
+    from assistant.bench import backend_ratios
+
+    got = backend_ratios(_backend(0.5), _backend(1.0))
+    assert got == {
+        "model_load": 0.5,
+        "passages_per_s": 2.0,  # twice as many passages a second
+        "query_p50": 0.5,
+        "query_p95": 0.5,
+        "peak_rss": 0.5,
+    }
+
+
+def test_format_report_puts_gemmas_backends_side_by_side_when_measured() -> None:
+    from assistant.bench import backend_ratios
+
+    ours, base = {**_figures(1.0), "backend": "onnx"}, _figures(2.0)
+    onnx, torch = _backend(0.5), _backend(1.0)
+    report = {
+        "ours": ours,
+        "baseline": base,
+        "ratios": ratios(ours, base),
+        "gemma-torch": torch,
+        "gemma-onnx": onnx,
+        "backend_ratios": backend_ratios(onnx, torch),
+        "embedder": "gemma",
+        "mode": "hybrid",
+    }
+    text = format_report(report)
+    assert text.startswith("Metodguiden (gemma via onnx, hybrid) mot baslinje")
+    section = text.split("EmbeddingGemma: PyTorch mot ONNX Runtime (200 avsnitt")[1].splitlines()[1:]
+    assert len(section) == 6  # header + five figures
+    assert section[2].split()[-3:] == ["10.0", "20.0", "2.00"]  # passages per second
+    assert section[3].split()[-3:] == ["100.0", "50.0", "0.50"]  # query p50

@@ -342,8 +342,9 @@ def test_models_status(ws: Workspace, tmp_path: Path) -> None:
     done = ws.run("models", "status")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert len(lines) == 4 and all(line.startswith("ok ") for line in lines)
+    assert len(lines) == 5 and all(line.startswith("ok ") for line in lines)
     assert str(ws.models / "embeddinggemma-300m") in done.stdout
+    assert str(ws.models / "embeddinggemma-300m-onnx") in done.stdout
     missing = run_cli("models", "status", models_dir=tmp_path / "none", cwd=tmp_path)
     assert missing.returncode == 1
-    assert [line.split()[0] for line in missing.stdout.splitlines()[:2]] == ["saknas", "saknas"]
+    assert [line.split()[0] for line in missing.stdout.splitlines()[:3]] == ["saknas"] * 3

@@ -23,6 +23,7 @@ from assistant.errors import ConfigError
         ({"chunk_overlap": -1}, "-1"),
         ({"chunk_tokens": 64, "chunk_overlap": 64}, "64"),
         ({"embedder": "   "}, "embedder"),
+        ({"gemma_backend": "gpu"}, "'gpu'"),
     ],
 )
 def test_settings_refuse_bad_values_and_name_them(changes: dict[str, Any], named: str) -> None:
@@ -141,6 +142,18 @@ def test_bad_env_number_is_a_config_error() -> None:
 def test_env_value_is_validated_like_any_other() -> None:
     with pytest.raises(ConfigError):
         load_settings({"METODGUIDEN_RETRIEVAL_MODE": "fuzzy"})
+
+
+@pytest.mark.parametrize("backend", ["auto", "torch", "onnx"])
+def test_gemma_backend_from_the_environment(backend: str) -> None:
+    assert Settings().gemma_backend == "auto"
+    assert load_settings({"METODGUIDEN_GEMMA_BACKEND": backend}).gemma_backend == backend
+
+
+def test_bad_gemma_backend_hint_lists_the_choices() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"METODGUIDEN_GEMMA_BACKEND": "ONNX"})
+    assert "'ONNX'" in info.value.message and "auto, torch, onnx" in info.value.hint
 
 
 def test_apply_process_environment_points_libraries_at_local_files(tmp_path: Path) -> None:

