@@ -1,6 +1,7 @@
 """A general question: a cited synthesis – the sentences of the retrieved passages that answer it, grouped by source.
 
-Its methods are the cards it draws on (a card it quotes, the methods of a case it quotes), never a ranking.
+For a question about facts, its methods are the cards it draws on (a card it quotes, the methods of a case it
+quotes), never a ranking; a general question lists only the methods it names.
 
 Each sentence is the source's own words (quoted in English answers) and ends with its [n], so every
 claim can be checked; sentences are chosen for the words they share with the question, not passages
@@ -96,4 +97,7 @@ def render_general(ctx: AdviceContext, cites: Citations) -> Rendered | None:
             say("general.quote", lang, sentence=p.sentence) + cites.cite(p.source, p.sentence) for p in items
         )
         lines.append(f"**{title}**: {said}")
-    return Rendered(tuple(lines), ctx.methods_of(list(groups)))
+    # A fact asked about (a case, a figure) shows the cards it draws on; a general question ('why does
+    # feedback matter?') recommends nothing it did not name.
+    drawn_on = list(groups) if ctx.intent != "general" else []
+    return Rendered(tuple(lines), ctx.methods_of(drawn_on))
