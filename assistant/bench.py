@@ -280,7 +280,7 @@ def ratios(ours: dict[str, Any], base: dict[str, Any]) -> dict[str, float]:
         "ask_p95": (ours["ask"]["p95_ms"], base["ask"]["p95_ms"]),
         "peak_rss": (ours["peak_rss_mb"], base["peak_rss_mb"]),
     }
-    return {k: (a / b if b else float("inf")) for k, (a, b) in pairs.items()}
+    return _quotients(pairs)
 
 
 def backend_ratios(onnx: dict[str, Any], torch: dict[str, Any]) -> dict[str, float]:
@@ -292,6 +292,11 @@ def backend_ratios(onnx: dict[str, Any], torch: dict[str, Any]) -> dict[str, flo
         "query_p95": (onnx["query"]["p95_ms"], torch["query"]["p95_ms"]),
         "peak_rss": (onnx["peak_rss_mb"], torch["peak_rss_mb"]),
     }
+    return _quotients(pairs)
+
+
+def _quotients(pairs: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """a / b per figure (infinite where the baseline is 0)."""
     return {k: (a / b if b else float("inf")) for k, (a, b) in pairs.items()}
 
 
