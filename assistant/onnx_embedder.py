@@ -12,7 +12,8 @@ import numpy as np
 
 from assistant.embeddings import Role, describe_model, model_identity, read_prompts
 
-MODEL_FILE = "model.onnx"
+MODEL_FILE = "model.onnx"  # the graph
+DATA_FILE = "model.onnx.data"  # its weights, mapped by ONNX Runtime rather than parsed from the graph file
 
 
 def available_cores() -> int:

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant.onnx_export import row_cosine
+
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("torch", "onnx")
 PAUSE_S = 0.2
@@ -33,12 +35,13 @@ PAUSE_S = 0.2
 def agreement(
     torch_docs: np.ndarray, onnx_docs: np.ndarray, torch_q: np.ndarray, onnx_q: np.ndarray
 ) -> dict[str, Any]:
-    """Cosine min/mean of paired unit vectors (in float64: float32 sums round at ~1e-7), the largest distance
-    between a pair, and the questions whose top 5 passages agree (in order)."""
+    """Cosine min/mean of paired vectors (in float64: float32 sums round at ~1e-7; divided by both norms, so a
+    backend whose vectors were not unit length shows as a difference in length, not as a cosine above 1), the
+    largest distance between a pair, and the questions whose top 5 passages agree (in order)."""
     torch_docs, onnx_docs, torch_q, onnx_q = (
         a.astype(np.float64) for a in (torch_docs, onnx_docs, torch_q, onnx_q)
     )
-    doc_cos, q_cos = np.sum(torch_docs * onnx_docs, axis=1), np.sum(torch_q * onnx_q, axis=1)
+    doc_cos, q_cos = row_cosine(torch_docs, onnx_docs), row_cosine(torch_q, onnx_q)
     distance = max(
         float(np.linalg.norm(torch_docs - onnx_docs, axis=1).max()),
         float(np.linalg.norm(torch_q - onnx_q, axis=1).max()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,9 @@ def test_install_exports_a_verified_graph_once(exported: tuple[Settings, list[st
     settings, steps = exported
     folder = models.gemma_onnx_path(settings)
     assert models.onnx_export_problem(folder) == ""
-    assert (folder / "model.onnx").stat().st_size > 1_000_000_000  # fp32 weights, inside the one file
+    assert (folder / "model.onnx.data").stat().st_size > 1_000_000_000  # fp32 weights, mapped at load
+    assert (folder / "model.onnx").stat().st_size < 50_000_000  # the graph alone
+    assert set(json.loads((folder / ".verified").read_text())["files"]) == {"model.onnx", "model.onnx.data"}
     assert steps[0] == "EmbeddingGemma ONNX: exporterar" and steps[-1] == "EmbeddingGemma ONNX: klar"
     assert models.install_gemma_onnx(settings) is False  # a verified export is kept
     assert not [p for p in settings.model_dir.iterdir() if p.name.startswith(".gemma-onnx-")]
