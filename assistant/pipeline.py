@@ -262,7 +262,9 @@ class Assistant:
         )
         inform = tuple(p for p in u.preconditions if p != "mandate_given")  # what calls for informing instead
         if u.intent == "out_of_scope":
-            return AdviceContext(u.text, u.language, u.intent, u.profile, notes=notes)
+            return AdviceContext(
+                u.text, u.language, u.intent, u.profile, methods=u.methods, cards=self.cards, notes=notes
+            )
         intent = u.intent
         if intent == "process_planning" and inform and not u.methods and not names_process(u.text):
             # "How do we run a dialogue about it?" on a matter already decided asks what to do (inform

@@ -40,7 +40,7 @@ from assistant.answer.renderers.inform import (
     no_mandate,
     nothing_to_influence,
 )
-from assistant.answer.text import say
+from assistant.answer.text import say, short_title
 from assistant.types import Answer, Lang, MethodFit
 
 
@@ -73,6 +73,17 @@ def bare_answer(ctx: AdviceContext, key: str) -> Answer:
         intent=ctx.intent,
         profile=ctx.profile,
         notes=ctx.notes,
+    )
+
+
+def _refusal(ctx: AdviceContext) -> Answer:
+    """The refusal; where the question names a method, it also says what may be asked about that method."""
+    refused = bare_answer(ctx, "answer.out_of_scope")
+    named = [short_title(ctx.cards[m].title) for m in ctx.methods if m in ctx.cards][:1]
+    if not named:
+        return refused
+    return refused.model_copy(
+        update={"text": say("answer.out_of_scope_method", ctx.language, method=named[0])}
     )
 
 
@@ -127,7 +138,7 @@ class Composer:
     def generate(self, ctx: AdviceContext) -> Answer:
         """Write the answer for the context."""
         if ctx.intent == "out_of_scope":
-            return bare_answer(ctx, "answer.out_of_scope")
+            return _refusal(ctx)
         cites = Citations()
         rendered = render(ctx, cites)
         if not cites.items and rendered.lines and rendered.needs_citation:

@@ -1,9 +1,9 @@
 """Adopt held-out sets that are no longer unseen as the reader's labelled questions.
 
 A held-out set measures generalisation until its first run; after that its questions are the most
-realistic training data there is: whole questions written by someone who read no code. This writes
-their texts with scope and intent into `assistant/lexicon/questions.jsonl`, which the semantic reader
-learns from (scope and intent), and, for requests for method advice, the methods the set expects (a
+realistic training data there is: whole questions written by someone who read no code. This adds
+their texts with scope and intent to `assistant/lexicon/questions.jsonl` (sets adopted before stay), which
+the semantic reader learns from (scope and intent), and, for requests for method advice, the methods the set expects (a
 similar new question leans towards them). A set whose header records no run (no `hit@3` figure) is refused:
 it is still unseen, and adopting it would spend the only honest measurement it can give.
 
@@ -64,11 +64,24 @@ def labelled(path: Path, known: set[str]) -> Iterable[dict[str, object]]:
         }
 
 
+def _earlier(out: Path, replaced: set[str]) -> list[dict[str, object]]:
+    """The rows already in `out` from sets other than `replaced` (file names), in their order."""
+    if not out.exists():
+        return []
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if str(r["source"]).split("#", 1)[0] not in replaced]
+
+
 def adopt(sets: Sequence[Path], out: Path) -> int:
-    """Write the labelled questions of `sets` to `out` (replacing it); returns how many."""
+    """Add the labelled questions of `sets` to `out`; returns how many rows it holds now.
+
+    Sets adopted earlier stay; a set adopted again replaces its own rows (its labels may have been corrected).
+    """
     lex = lexicon()
     known = {t for dim in lex.dimensions.values() for v in dim.values for t in v.exemplars}
-    rows = [row for path in sets for row in labelled(path, known)]
+    rows = _earlier(out, {p.name for p in sets})
+    known |= {str(r["text"]) for r in rows}
+    rows += [row for path in sets for row in labelled(path, known)]
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     tmp.replace(out)
@@ -86,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Inget antogs: {exc}", file=sys.stderr)
         return 2
     print(
-        f"{n} frågor ur {len(args.sets)} set skrevs till {args.out}. Passa in läsaren igen (metodguiden index)."
+        f"{args.out} har nu {n} frågor ({len(args.sets)} set lades till). Passa in läsaren igen (metodguiden index)."
     )
     return 0
 

@@ -369,3 +369,17 @@ def test_an_unsure_reading_says_what_was_understood_and_asks_one_question_back()
 def test_out_of_scope_is_refused_without_sources() -> None:
     answer = Composer().generate(ctx("Vad blir vädret?", "out_of_scope"))
     assert answer.abstained and answer.citations == () and "medborgardialog" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "says"), [("sv", "Om Medborgarråd som metod"), ("en", "about Medborgarråd as a")]
+)
+def test_a_refused_question_that_names_a_method_is_told_what_it_may_ask_about_that_method(
+    lang: Lang, says: str
+) -> None:
+    question = "Fakturan från konsulten som ledde vårt medborgarråd är för hög. Hur bestrider vi den?"
+    answer = Composer().generate(ctx(question, "out_of_scope", lang=lang, methods=("rad",)))
+    assert answer.abstained and answer.citations == () and answer.recommended_methods == ()
+    assert says in answer.text and "**Medborgarråd**" in answer.text  # the card's short title
+    plain = Composer().generate(ctx("Vad blir vädret?", "out_of_scope", lang=lang))
+    assert "Medborgarråd" not in plain.text

@@ -65,6 +65,26 @@ def test_a_seen_set_becomes_labelled_questions(tmp_path: Path) -> None:
     assert exemplar not in {r["text"] for r in rows}
 
 
+def test_adopting_a_set_keeps_the_sets_adopted_before_and_replaces_its_own_rows(tmp_path: Path) -> None:
+    out = tmp_path / "questions.jsonl"
+    earlier = {"text": "En äldre fråga?", "scope": "in", "intent": "factual", "precondition": False}
+    earlier |= {"methods": [], "source": "2026-12-01-h2.jsonl#h2-001"}
+    stale = {
+        **earlier,
+        "text": "Fråga nummer 1 med en gammal etikett",
+        "source": "2026-12-09-h9.jsonl#h9-001",
+    }
+    out.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (earlier, stale)), encoding="utf-8"
+    )
+    path = _set(tmp_path, HEADER_SEEN, _case(1), _case(2, question=earlier["text"]))
+    assert adopt([path], out) == 2
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    # h2 stays; h9's old row is replaced by its new one; a text adopted already is not repeated.
+    assert [r["source"] for r in rows] == ["2026-12-01-h2.jsonl#h2-001", "2026-12-09-h9.jsonl#h9-001"]
+    assert rows[1]["text"] == "Fråga nummer 1 om hur vi når fler unga i Norrby?"
+
+
 def test_an_unseen_set_or_the_gold_set_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     unseen = _set(tmp_path, "// Held-out set h9, written before any run.\n", _case(1))
     out = tmp_path / "questions.jsonl"
