@@ -116,6 +116,11 @@ class Assistant:
         rows = [d for d in index.documents if d.get("kind") == "method"]
         self.cards = {d["id"]: MethodCard.from_row(d) for d in rows if "cost_sek" in d.get("attributes", {})}
         self.catalog = [method_names(d["id"], d["title"], d.get("aliases", [])) for d in rows]
+        self.case_names = [
+            method_names(d["id"], d["title"], d.get("aliases", []))
+            for d in index.documents
+            if d.get("kind") == "case"
+        ]
         self.case_methods = {
             str(d["id"]): tuple(str(m) for m in d.get("attributes", {}).get("methods", ()))
             for d in index.documents
@@ -228,7 +233,7 @@ class Assistant:
             best = self.index.store.query(vector, 1, Filters())
             closest = best[0][1] if best else 0.0
         earlier = [t.content for t in history if t.role == "user"]
-        return read_question(full, self.catalog, earlier, profile, reading, closest)
+        return read_question(full, self.catalog, earlier, profile, reading, closest, self.case_names)
 
     def warm_up(self) -> None:
         """Load the embedding model and the reader now, so that the first question does not wait for them.

@@ -245,12 +245,15 @@ def read_question(
     profile: ContextProfile | None = None,
     reading: Reading | None = None,
     closest_passage: float = 0.0,
+    cases: Sequence[MethodName] = (),
 ) -> Understanding:
     """Understand a cleaned question (see `clean_question`) after earlier user messages.
 
     `profile` overrides the profile read from the conversation; `reading` is the semantic reading of
     the question's text (see `semantic_text`), None when the embedder carries no meaning;
-    `closest_passage` the cosine similarity of the corpus passage closest to it (0 when not searched).
+    `closest_passage` the cosine similarity of the corpus passage closest to it (0 when not searched);
+    `cases` the names of the corpus's cases: a question that names one is kept in scope, as one that
+    names a method is ("what did France's climate convention cost?").
     """
     injected = has_injection(question)
     language = detect_language(question)
@@ -277,12 +280,13 @@ def read_question(
     confidence = 1.0
     if reading is not None and text:
         answered = closest_passage >= CORPUS_ANSWERS_AT
+        keeps = bool(methods) or continues or answered or bool(find_methods(text, cases))
         intent, confidence = _semantic_intent(
             intent,
             reading,
             text.lower(),
             methods,
-            bool(methods) or continues or answered,
+            keeps,
             in_conversation,
             answered,
         )

@@ -843,3 +843,18 @@ def test_a_comparison_with_one_method_compares_it_with_the_one_the_conversation_
     assert u.intent == "comparison" and u.methods == expected
     # Without a conversation about participation there is nothing to compare with.
     assert read_question(question, CATALOG).methods == expected[:1]
+
+
+def test_a_question_that_names_a_case_of_the_corpus_stays_in_scope() -> None:
+    cases = [
+        method_names(
+            "fall-frankrike", "Frankrikes medborgarkonvent för klimatet (2019–2021)", ["klimatkonvent"]
+        )
+    ]
+    text = "Vad kostade Frankrikes klimatkonvent ungefär, och hur många förslag sa Macron nej till?"
+    leaning = _reading(scope={"in": 0.26, "out": 0.74}, scope_nearest={"in": 0.6, "out": 0.39})
+    assert read_question(text, CATALOG, reading=leaning).intent == "out_of_scope"  # no case names given
+    assert read_question(text, CATALOG, reading=leaning, cases=cases).intent != "out_of_scope"
+    # A case's name is a word like a method's: a reading beyond doubt still refuses.
+    beyond = _reading(scope={"in": 0.05, "out": 0.95}, scope_nearest={"in": 0.6, "out": 0.75})
+    assert read_question(text, CATALOG, reading=beyond, cases=cases).intent == "out_of_scope"
