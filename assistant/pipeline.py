@@ -30,7 +30,7 @@ from assistant.reading import Understanding, read_question, semantic_text
 from assistant.retrieval import DenseRetriever, KeywordRetriever, make_retriever
 from assistant.semantic import SemanticReader, reader_dir, reads_meaning
 from assistant.types import Answer, Chunk, ContextProfile, Filters, PlanPhase, ScoredChunk
-from assistant.understanding import clean_question, method_names
+from assistant.understanding import clean_question, find_methods, method_names
 
 log = logging.getLogger(__name__)
 
@@ -267,8 +267,10 @@ class Assistant:
         )
         inform = tuple(p for p in u.preconditions if p != "mandate_given")  # what calls for informing instead
         if u.intent == "out_of_scope":
+            # Only a method this question names (not one borrowed from earlier turns) is said back in the refusal.
+            named = tuple(find_methods(u.text, self.catalog))
             return AdviceContext(
-                u.text, u.language, u.intent, u.profile, methods=u.methods, cards=self.cards, notes=notes
+                u.text, u.language, u.intent, u.profile, methods=named, cards=self.cards, notes=notes
             )
         intent = u.intent
         if intent == "process_planning" and inform and not u.methods and not names_process(u.text):

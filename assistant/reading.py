@@ -137,13 +137,8 @@ def _preconditions(
     return tuple(dict.fromkeys(keys))
 
 
-def _semantic_profile(
-    own: ContextProfile, reading: Reading, open_part: bool = False
-) -> tuple[ContextProfile, tuple[str, ...]]:
-    """This turn's profile with what the semantic reading adds, and the preconditions it states.
-
-    `open_part`: the question says a part is still open (a lexicon 'still_open' cue): a decision it
-    reads is then at most probable, never sure, so the answer keeps its recommendations."""
+def _semantic_profile(own: ContextProfile, reading: Reading) -> tuple[ContextProfile, tuple[str, ...]]:
+    """This turn's profile with what the semantic reading adds, and the preconditions it states."""
     purposes = own.purposes + tuple(
         p for p in reading.above("purposes", PURPOSE_AT)[:2] if p not in own.purposes
     )
@@ -271,7 +266,7 @@ def read_question(
     stated: tuple[str, ...] = ()
     open_part = "still_open" in lexicon().matches("preconditions", text.lower())
     if reading is not None:
-        own, stated = _semantic_profile(own, reading, open_part)
+        own, stated = _semantic_profile(own, reading)
     if profile is None:
         profile = merge_profiles(profile_from_conversation(history_user), own)
     in_conversation = any(mentions_scope(t) for t in history_user)  # earlier turns speak of participation

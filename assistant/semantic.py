@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,7 @@ class Model:
         """Value → probability (a similarity for a `nearest` model, a share of the best vote for a
         `vote` model) for one unit-length query vector."""
         if self.vote:
-            sims = self.weights.astype(np.float32) @ vector
+            sims = np.asarray(self.weights, dtype=np.float32) @ vector
             top = np.argsort(-sims)[: self.vote]
             votes = np.clip(sims[top], 0.0, None) @ self.bias[top].astype(np.float32)
             best = float(votes.max(initial=0.0))
@@ -70,7 +70,7 @@ class Model:
                 {k: float(v) / best for k, v in zip(self.keys, votes, strict=True) if v > 0} if best else {}
             )
         if self.nearest:
-            sims = self.weights.astype(np.float32) @ vector
+            sims = np.asarray(self.weights, dtype=np.float32) @ vector
             return {k: float(sims[self.bias == i].max(initial=-1.0)) for i, k in enumerate(self.keys)}
         z = self.weights @ vector + self.bias
         if self.single:
@@ -260,7 +260,12 @@ class SemanticReader:
     """Reads a question vector against models fitted on the lexicon's exemplars."""
 
     def __init__(self, models: Mapping[str, Model]) -> None:
-        self.models = dict(models)
+        # Stored vectors are float16 (half the file); widened once here, not on every read (that cost
+        # ~12 ms a question with 3,000 stored vectors, against ~1 ms for the products themselves).
+        self.models = {
+            name: replace(m, weights=m.weights.astype(np.float32)) if m.weights.dtype != np.float32 else m
+            for name, m in models.items()
+        }
 
     def read(self, vector: np.ndarray) -> Reading:
         """Probabilities per dimension for one query vector (normalised here)."""
