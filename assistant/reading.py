@@ -267,6 +267,10 @@ def read_question(
     open_part = "still_open" in lexicon().matches("preconditions", text.lower())
     if reading is not None:
         own, stated = _semantic_profile(own, reading)
+        if lexicon().pattern("decision_ahead").search(text.lower()):
+            # "… innan nämnden bestämmer i mars": the decision is still to come, so a decision only the
+            # reader found ("vi ska dra om busslinjerna" read as decided) is withdrawn; a stated one stays.
+            stated = tuple(k for k in stated if k != "maybe_decided")
     if profile is None:
         profile = merge_profiles(profile_from_conversation(history_user), own)
     in_conversation = any(mentions_scope(t) for t in history_user)  # earlier turns speak of participation

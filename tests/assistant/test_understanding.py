@@ -862,3 +862,18 @@ def test_a_question_that_names_a_case_of_the_corpus_stays_in_scope() -> None:
     # A case's name is a word like a method's: a reading beyond doubt still refuses.
     beyond = _reading(scope={"in": 0.05, "out": 0.95}, scope_nearest={"in": 0.6, "out": 0.75})
     assert read_question(text, CATALOG, reading=beyond, cases=cases).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vi ska dra om busslinjerna och vill att pendlarna får säga sitt innan nämnden bestämmer i mars.",
+        "We are redrawing the bus routes and want commuters' views before the committee decides in March.",
+    ],
+)
+def test_a_decision_still_to_come_withdraws_a_decision_only_the_reader_found(text: str) -> None:
+    reading = _reading(preconditions={"already_decided": 0.75})
+    assert "maybe_decided" not in read_question(text, CATALOG, reading=reading).preconditions
+    # Words that state a decision still count: "already decided" beside a later vote is a decision.
+    stated = "Fullmäktige har redan beslutat om linjerna. " + text
+    assert read_question(stated, CATALOG, reading=reading).profile.nothing_to_influence
