@@ -116,15 +116,10 @@ class Assistant:
         rows = [d for d in index.documents if d.get("kind") == "method"]
         self.cards = {d["id"]: MethodCard.from_row(d) for d in rows if "cost_sek" in d.get("attributes", {})}
         self.catalog = [method_names(d["id"], d["title"], d.get("aliases", [])) for d in rows]
-        self.case_names = [
-            method_names(d["id"], d["title"], d.get("aliases", []))
-            for d in index.documents
-            if d.get("kind") == "case"
-        ]
+        cases = [d for d in index.documents if d.get("kind") == "case"]
+        self.case_names = [method_names(d["id"], d["title"], d.get("aliases", [])) for d in cases]
         self.case_methods = {
-            str(d["id"]): tuple(str(m) for m in d.get("attributes", {}).get("methods", ()))
-            for d in index.documents
-            if d.get("kind") == "case"
+            str(d["id"]): tuple(str(m) for m in d.get("attributes", {}).get("methods", ())) for d in cases
         }
         # The answer side asks for documents by role ('process-design'), never by id.
         self.roles = {
