@@ -88,7 +88,14 @@ def _read_rows(path: Path, dim: int) -> list[tuple[bytes, np.ndarray]]:
         log.warning("Ignoring the damaged embedding cache file %s (%s); it is rewritten.", path, exc)
         return []
     vectors = _normalise(rows["vector"].astype(np.float32))
-    return [(bytes(h), v) for h, v in zip(rows["sha256"], vectors, strict=True)]
+    return list(zip(stored_hashes(rows), vectors, strict=True))
+
+
+def stored_hashes(rows: np.ndarray) -> list[bytes]:
+    """The rows' text hashes, all 32 bytes: numpy's bytes_ would drop a hash's trailing zero bytes, and that
+    chunk (one in 256) would never be found and be embedded again on every fresh clone."""
+    raw = np.ascontiguousarray(rows["sha256"]).view(np.uint8).reshape(len(rows), 32)
+    return [r.tobytes() for r in raw]
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -353,10 +353,9 @@ def install_gemma_onnx(settings: Settings, progress: Progress = _no_progress) ->
     return True
 
 
-def install_all(settings: Settings, progress: Progress = _no_progress) -> dict[str, bool]:
-    """Install every offline model; returns which ones were (re)installed now."""
-    return {
-        "tiktoken": install_tiktoken(settings, progress),
-        "gemma": install_gemma(settings, progress),
-        "gemma-onnx": install_gemma_onnx(settings, progress),
-    }
+def install_all(settings: Settings, progress: Progress = _no_progress, onnx: bool = True) -> dict[str, bool]:
+    """Install every offline model (the ONNX export only with `onnx`); returns which were (re)installed now."""
+    done = {"tiktoken": install_tiktoken(settings, progress), "gemma": install_gemma(settings, progress)}
+    if onnx:
+        done["gemma-onnx"] = install_gemma_onnx(settings, progress)
+    return done

@@ -23,7 +23,7 @@ from assistant.answer.generator import Composer, Generator
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import LoadReport, load_corpus
 from assistant.embeddings import Embedder, Role, check_index_embedder, make_embedder
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ConfigError
 from assistant.index import BuildResult, OpenIndex, Progress, build_index, open_index, read_manifest
 from assistant.plan import plan_process
 from assistant.reading import Understanding, read_question, semantic_text
@@ -68,7 +68,9 @@ def make_generator(settings: Settings) -> Generator:
 
 
 class CachingEmbedder:
-    """Remembers recent query vectors: one question is embedded once, however many retrievals use it."""
+    """The assistant's one way to the embedding model: one model call at a time (the chat and a background
+    reindex share the model), and recent query vectors remembered, so that one question is embedded once
+    however many retrievals use it."""
 
     def __init__(self, inner: Embedder, size: int = 256) -> None:
         self.inner = inner
@@ -76,24 +78,44 @@ class CachingEmbedder:
         self.dim = inner.dim
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()
+
+    @property
+    def identity(self) -> str:
+        """The model's identity (weights, prompt, limit), so that a reindex through here uses the corpus cache."""
+        return str(getattr(self.inner, "identity", "") or "")
 
     def embed(self, texts: Sequence[str], role: Role) -> np.ndarray:
         """Embed, answering single queries from the cache."""
-        if role != "query" or len(texts) != 1:
-            return self.inner.embed(texts, role)
-        hit = self._cache.get(texts[0])
-        if hit is None:
-            hit = self.inner.embed(texts, role)
-            self._cache[texts[0]] = hit
-            if len(self._cache) > self._size:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(texts[0])
-        return hit
+        with self._lock:
+            if role != "query" or len(texts) != 1:
+                return self.inner.embed(texts, role)
+            hit = self._cache.get(texts[0])
+            if hit is None:
+                hit = self.inner.embed(texts, role)
+                self._cache[texts[0]] = hit
+                if len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(texts[0])
+            return hit
+
+    def swap(self, inner: Embedder) -> None:
+        """Run the same weights through `inner` from the next call on (the ONNX export once it is made); anything
+        else would rank with vectors the index was not built with, so it is refused."""
+        before, after = self.identity or self.key, getattr(inner, "identity", "") or inner.key
+        if (after, inner.dim) != (before, self.dim):
+            raise ConfigError(
+                f"The embedder {after!r} cannot replace {before!r}: they are not the same weights.",
+                hint="Restart the server with the embedder the index was built with.",
+            )
+        with self._lock:
+            self.inner = inner
 
     def clear(self) -> None:
         """Forget every cached query vector (the benchmark times answers with their embedding)."""
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()
 
 
 class Assistant:

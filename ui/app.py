@@ -16,7 +16,6 @@ from assistant.inputs import InputError, check_question, checked_history, checke
 from assistant.pipeline import Assistant, Turn
 from assistant.types import ContextProfile
 from ui.assets import CSS, JS, theme
-from ui.chat import prepare_assistant
 from ui.chat_ui import ChatTab
 from ui.compare_ui import CompareTab
 from ui.i18n import BROWSER_LANG_JS, LANG_CHOICES, t, ui_lang
@@ -108,7 +107,6 @@ def build_app(assistant: Assistant) -> Any:
     """The Gradio Blocks app."""
     import gradio as gr
 
-    prepare_assistant(assistant)
     chat = ChatTab(assistant)
     trainer = TrainerTab(assistant)
     with gr.Blocks(title="Metodguiden", delete_cache=CACHE_CLEANING) as demo:

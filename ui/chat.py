@@ -6,38 +6,12 @@ The Gradio handlers in ui/chat_ui.py call these; tests call them directly.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
-from assistant.embeddings import Embedder, Role
 from assistant.pipeline import Assistant, Turn
 from assistant.types import Answer, ContextProfile
 from ui.profile_form import apply_edits, profile_edits
-
-
-class LockedEmbedder:
-    """One model call at a time: the chat and a background reindex share the embedding model."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.key = inner.key
-        self.dim = inner.dim
-        self._lock = threading.Lock()
-
-    def embed(self, texts: Sequence[str], role: Role) -> np.ndarray:
-        """Embed under the lock."""
-        with self._lock:
-            return self.inner.embed(texts, role)
-
-
-def prepare_assistant(assistant: Assistant) -> Assistant:
-    """Wire an assistant for the UI: one embedding-model call at a time (idempotent)."""
-    if not isinstance(assistant.embedder.inner, LockedEmbedder):
-        assistant.embedder.inner = LockedEmbedder(assistant.embedder.inner)
-    return assistant
 
 
 def history_of(turns: Sequence[Mapping[str, Any]]) -> list[Turn]:

@@ -226,7 +226,7 @@ class ReindexJob:
     def _run(self) -> None:
         a = self.assistant
         try:
-            result, report = index_corpus(a.settings, a.embedder.inner, progress=self._progress)
+            result, report = index_corpus(a.settings, a.embedder, progress=self._progress)
             a.refresh(wait=True)
         except AssistantError as exc:
             self._set(status="failed", message=f"Indexeringen misslyckades: {exc.message} {exc.hint}".strip())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from assistant.cli._shared import errors, out, progress, settings
@@ -10,14 +12,24 @@ app = typer.Typer(no_args_is_help=True, help="Offline models.")
 
 
 @app.command("install")
-def models_install(ctx: typer.Context) -> None:
-    """Install the offline models (EmbeddingGemma, tiktoken encodings); finished work is reused."""
+def models_install(
+    ctx: typer.Context,
+    export_later: Annotated[
+        bool,
+        typer.Option(
+            help="Skip the ONNX export (about a minute); `metodguiden serve` then makes it in the background."
+        ),
+    ] = False,
+) -> None:
+    """Install the offline models (EmbeddingGemma, its ONNX export, tiktoken encodings); finished work is reused."""
     from assistant import models
 
     with errors(ctx), progress() as bar:
-        done = models.install_all(settings(ctx), bar)
+        done = models.install_all(settings(ctx), bar, onnx=not export_later)
     for name, installed in done.items():
         out.print(f"{name}: {'installerad' if installed else 'redan installerad'}")
+    if export_later and models.onnx_export_problem(models.gemma_onnx_path(settings(ctx))):
+        out.print("gemma-onnx: görs av `metodguiden serve` i bakgrunden")
 
 
 @app.command("status")

@@ -44,14 +44,29 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
 ) -> None:
     """Start the chat UI."""
+    from assistant import background_export
     from ui.app import launch
 
     with errors(ctx):
         from assistant.pipeline import Assistant
 
-        assistant = Assistant.from_settings(settings(ctx))
-        # The model loads while the UI starts and the official types, not after the first question.
-        threading.Thread(target=assistant.warm_up, name="warm-up", daemon=True).start()
+        s = settings(ctx)
+        assistant = Assistant.from_settings(s)
+        export = background_export.wanted(s)
+        if export:
+            out.print(
+                "ONNX-exporten av EmbeddingGemma görs i bakgrunden när chatten är igång (en till två minuter); "
+                "svaren går via PyTorch tills den är klar."
+            )
+
+        def warm_up() -> None:
+            # The model loads while the UI starts and the official types, not after the first question;
+            # then the export, if one is due, runs at a low priority beside the answers.
+            assistant.warm_up()
+            if export:
+                background_export.BackgroundExport(s, assistant.embedder.swap, say=out.print).start()
+
+        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         out.print(f"Metodguiden svarar på http://{host}:{port}")
         launch(assistant, host=host, port=port)
 

@@ -11,7 +11,14 @@ import pytest
 
 from assistant.config import Settings
 from assistant.corpus import load_corpus
-from assistant.embedding_cache import CACHE_DIRNAME, cache_folder, encode_rows, open_cache, text_hash
+from assistant.embedding_cache import (
+    CACHE_DIRNAME,
+    cache_folder,
+    encode_rows,
+    open_cache,
+    stored_hashes,
+    text_hash,
+)
 from assistant.embeddings import FakeEmbedder, Role, make_embedder
 from assistant.index import build_index, open_index
 from assistant.pipeline import index_corpus
@@ -177,7 +184,7 @@ def test_float16_round_trip_keeps_the_top_5_on_the_real_corpus(tmp_path: Path, m
     path = tmp_path / "rows.npy"
     path.write_bytes(encode_rows(hashes, docs))
     rows = np.load(path, allow_pickle=False)
-    assert [bytes(h) for h in rows["sha256"]] == hashes
+    assert stored_hashes(rows) == hashes
     half = rows["vector"].astype(np.float32)
     half /= np.linalg.norm(half, axis=1, keepdims=True)
     queries = embedder.embed(FIXED_QUERIES, "query")
@@ -196,3 +203,31 @@ def test_the_committed_cache_belongs_to_the_installed_default_embedder(models_di
     stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
     assert stamp["identity"] == embedder.identity  # type: ignore[attr-defined]
     assert stamp["dim"] == embedder.dim
+
+
+@pytest.mark.parametrize("key", sorted(p.name for p in (ROOT / CACHE_DIRNAME).iterdir() if p.is_dir()))
+def test_the_committed_cache_holds_every_passage_and_fit_statement_of_the_shipped_corpus(
+    key: str, models_dir: Path
+) -> None:
+    """A fresh clone embeds nothing: an edited document whose refreshed vectors were not committed fails here."""
+    from assistant.chunking import chunk_with
+    from assistant.needs import need_statements
+
+    settings = Settings(models_dir=models_dir)
+    docs = load_corpus(settings.corpus_dirs).documents
+    held = {
+        h
+        for path in (ROOT / CACHE_DIRNAME / key).glob("*.npy")
+        for h in stored_hashes(np.load(path, allow_pickle=False))
+    }
+    rows = [*chunk_with(settings, docs), *need_statements(docs)]
+    missing = sorted({r.id for r in rows if text_hash(r.embed_text) not in held})
+    assert missing == [], f"run `metodguiden index` (and with --embedder {key}) and commit {CACHE_DIRNAME}/"
+
+
+def test_a_hash_that_ends_in_zero_bytes_is_read_back_whole(tmp_path: Path) -> None:
+    """numpy's bytes_ drops trailing NULs: such a chunk was missed by the cache and embedded on every clone."""
+    hashes = [bytes(31) + b"\x00", b"\x07" * 30 + b"\x00\x00", text_hash("ett avsnitt")]
+    path = tmp_path / "doc.npy"
+    path.write_bytes(encode_rows(hashes, np.eye(3, 4, dtype=np.float32)))
+    assert stored_hashes(np.load(path, allow_pickle=False)) == hashes

@@ -21,7 +21,7 @@ from assistant.embeddings import FakeEmbedder, Role
 from assistant.errors import ConfigError, QuestionError
 from assistant.pipeline import Assistant, index_corpus
 from tests._support_ui import ROOT, free_port
-from ui.chat import answer_stream, config_json, prepare_assistant, resolve_profile
+from ui.chat import answer_stream, config_json, resolve_profile
 from ui.feedback import list_feedback, save_rating, set_comment
 from ui.profile_form import form_to_profile, profile_to_form
 from ui.trainer_ops import (
@@ -46,7 +46,7 @@ def settings(fake_settings: Settings, small_corpus: Path) -> Settings:
 def assistant(settings: Settings) -> Assistant:
     """An assistant over a freshly built index, wired for the UI."""
     index_corpus(settings, FakeEmbedder(64))
-    return prepare_assistant(Assistant.from_settings(settings, FakeEmbedder(64)))
+    return Assistant.from_settings(settings, FakeEmbedder(64))
 
 
 # --- profile and streaming ----------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def llm_server() -> Iterator[Callable[[Sequence[str], int], str]]:
 def _llm_assistant(settings: Settings, url: str) -> Assistant:
     index_corpus(settings, FakeEmbedder(64))
     llm = settings.replace(generator="llm", llm_base_url=url, llm_model="fake", llm_timeout_s=5)
-    return prepare_assistant(Assistant.from_settings(llm, FakeEmbedder(64)))
+    return Assistant.from_settings(llm, FakeEmbedder(64))
 
 
 def test_llm_deltas_stream_as_they_arrive_and_citations_are_checked(
@@ -319,7 +319,7 @@ def test_a_failed_reindex_leaves_the_old_index_serving(
     settings: Settings, write_method: Callable[..., Path]
 ) -> None:
     index_corpus(settings, FakeEmbedder(64))
-    a = prepare_assistant(Assistant.from_settings(settings, _BrokenEmbedder(64)))
+    a = Assistant.from_settings(settings, _BrokenEmbedder(64))
     old = a.index.manifest["generation"]
     write_method(settings.corpus_dirs[0] / "methods", "ny-metod", title="Ny metod")
     job = ReindexJob(a)
@@ -343,7 +343,7 @@ def test_the_chat_answers_from_the_old_index_while_a_reindex_runs(
     settings: Settings, write_method: Callable[..., Path]
 ) -> None:
     index_corpus(settings, FakeEmbedder(64))
-    a = prepare_assistant(Assistant.from_settings(settings.replace(embed_batch_size=4), _SlowEmbedder(64)))
+    a = Assistant.from_settings(settings.replace(embed_batch_size=4), _SlowEmbedder(64))
     old = a.index.manifest["generation"]
     for i in range(3):
         write_method(
