@@ -267,9 +267,7 @@ class Assistant:
             return None
         with self._lock:
             if self._reader is None:
-                self._reader = SemanticReader.prepare(
-                    self.embedder.inner, reader_dir(self.settings.model_dir)
-                )
+                self._reader = SemanticReader.prepare(self.embedder, reader_dir(self.settings.model_dir))
             return self._reader
 
     def advise(
