@@ -319,6 +319,9 @@ def fit(
     t = _Tally(raw=words * relevance + said + w["similar"]["weight"] * similar)
     if need is not None and strength >= wn["said_from"]:
         t.pros.append(Reason("fits", "need_match", (("statement", need.statement),), said))
+    wu = w["unfit"]
+    if need is not None and need.against >= wu["floor"] and need.against - need.similarity >= wu["margin"]:
+        t.con(wu["weight"], "fits", "unfit_match", statement=need.against_statement.rstrip(". "))
     wp = w["purposes"]
     wanted = tuple(p for p in profile.purposes if p in card.purposes)
     if wanted:
@@ -358,9 +361,6 @@ def fit(
     pros = tuple(sorted(t.pros, key=lambda r: -r.weight))
     cons = tuple(sorted(t.cons, key=lambda r: -r.weight))
     return Fit(card, round(score, 3), round(t.raw, 3), pros, cons, t.hard, relevance)
-
-
-score_card = fit  # the name the tests and older callers use; the same function
 
 
 def rank_methods(

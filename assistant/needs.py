@@ -6,6 +6,10 @@ användare …"). The index embeds each statement on its own (the corpus's embed
 like passages) and keeps them in `needs.npz` beside the chunks. For a question, every card scores by
 its closest statement; the advisor weighs that match (`fit.toml` [need]) and quotes the statement as a
 reason, cited to the card's "När passar det" passage.
+
+The "När passar det inte" bullets are embedded the same way, as statements against: a question closer to what a
+card says it does not fit than to what it says it fits ("would a citizens' assembly do for choosing the benches?")
+lowers that card and says why, quoting the statement.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class NeedStatement:
     doc_id: str
     lang: Lang
     text: str
+    fits: bool = True  # False: a situation the card says the method does not fit
 
     @property
     def embed_text(self) -> str:
@@ -46,18 +51,23 @@ def _bullets(text: str) -> list[str]:
 
 
 def need_statements(documents: Iterable[SourceDocument]) -> list[NeedStatement]:
-    """Every fit statement of every method card: the Swedish section's bullets, then `fits_en`."""
-    fits = heading("kind.method", "fits")
+    """Every fit statement of every method card: the Swedish section's bullets, then `fits_en`; then the
+    bullets of "När passar det inte" as statements against."""
+    fits, not_fits = heading("kind.method", "fits"), heading("kind.method", "not_fits")
     out: list[NeedStatement] = []
     for doc in documents:
         if doc.kind != "method":
             continue
-        sv = [b for section, text in split_sections(doc.body) if section == fits for b in _bullets(text)]
+        sections = split_sections(doc.body)
+        sv = [b for section, text in sections if section == fits for b in _bullets(text)]
         en = [str(x).strip() for x in doc.attributes.get("fits_en") or () if str(x).strip()]
-        for lang, texts in (("sv", sv), ("en", en)):
+        against = [b for section, text in sections if section == not_fits for b in _bullets(text)]
+        for lang, texts, kind in (("sv", sv, "need"), ("en", en, "need"), ("sv", against, "unfit")):
             for text in dict.fromkeys(texts):
                 digest = hashlib.sha256(f"{lang}\x1f{text}".encode()).hexdigest()[:16]
-                out.append(NeedStatement(f"{doc.id}#need:{digest}", doc.id, lang, text))  # type: ignore[arg-type]
+                out.append(
+                    NeedStatement(f"{doc.id}#{kind}:{digest}", doc.id, lang, text, kind == "need")  # type: ignore[arg-type]
+                )
     return out
 
 
@@ -69,6 +79,10 @@ class NeedMatch:
     similarity: float  # cosine of the closest statement
     strength: float  # 0..1: the similarity placed between the field's `lo_rank`-th card and the best one
     statement: str  # the closest statement in the user's language (the other language when the card has none)
+    against: float = (
+        0.0  # cosine of the closest statement of "När passar det inte" (0 when the card has none)
+    )
+    against_statement: str = ""
 
 
 class NeedIndex:
@@ -91,6 +105,7 @@ class NeedIndex:
                 docs=np.array([x.doc_id for x in s], dtype=str),
                 langs=np.array([x.lang for x in s], dtype=str),
                 texts=np.array([x.text for x in s], dtype=str),
+                fits=np.array([x.fits for x in s], dtype=bool),
                 vectors=self.vectors.astype(np.float16),
             )
 
@@ -101,8 +116,12 @@ class NeedIndex:
         if not path.exists():
             return cls((), np.zeros((0, 0), dtype=np.float32))
         with np.load(path, allow_pickle=False) as z:
-            rows = zip(z["ids"], z["docs"], z["langs"], z["texts"], strict=True)
-            statements = [NeedStatement(str(i), str(d), str(lang), str(t)) for i, d, lang, t in rows]  # type: ignore[arg-type]
+            fits = z["fits"] if "fits" in z.files else np.ones(len(z["ids"]), dtype=bool)  # older generations
+            rows = zip(z["ids"], z["docs"], z["langs"], z["texts"], fits, strict=True)
+            statements = [
+                NeedStatement(str(i), str(d), str(lang), str(t), bool(f))  # type: ignore[arg-type]
+                for i, d, lang, t, f in rows
+            ]
             return cls(statements, z["vectors"].astype(np.float32))
 
     def match(self, query: np.ndarray, lang: Lang, lo_rank: int) -> dict[str, NeedMatch]:
@@ -114,7 +133,12 @@ class NeedIndex:
         sims = self.vectors @ q
         best: dict[str, int] = {}
         best_in_lang: dict[str, int] = {}
+        against: dict[str, int] = {}
         for i, s in enumerate(self.statements):
+            if not s.fits:
+                if s.doc_id not in against or sims[i] > sims[against[s.doc_id]]:
+                    against[s.doc_id] = i
+                continue
             if s.doc_id not in best or sims[i] > sims[best[s.doc_id]]:
                 best[s.doc_id] = i
             if s.lang == lang and (s.doc_id not in best_in_lang or sims[i] > sims[best_in_lang[s.doc_id]]):
@@ -127,7 +151,15 @@ class NeedIndex:
             sim = float(sims[i])
             strength = max(0.0, (sim - lo) / span) if span > 0 else 0.0
             shown = self.statements[best_in_lang.get(card, i)].text
-            out[card] = NeedMatch(card, sim, strength, shown)
+            no = against.get(card)
+            out[card] = NeedMatch(
+                card,
+                sim,
+                strength,
+                shown,
+                float(sims[no]) if no is not None else 0.0,
+                self.statements[no].text if no is not None else "",
+            )
         return out
 
 

@@ -286,11 +286,11 @@ def load_lexicon(folder: Path = FOLDER) -> Lexicon:
     path = folder / QUESTIONS_FILE
     if path.exists():
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        questions = _read_questions(path, dimensions)
+        questions = read_questions(path, dimensions)
     return Lexicon(dimensions, patterns, words, digest.hexdigest()[:16], questions)
 
 
-def _read_questions(path: Path, dimensions: Mapping[str, Dimension]) -> tuple[LabelledQuestion, ...]:
+def read_questions(path: Path, dimensions: Mapping[str, Dimension]) -> tuple[LabelledQuestion, ...]:
     """The labelled questions, one JSON object per line; LexiconError names the line that is wrong."""
     scopes = dimensions["scope"].keys() if "scope" in dimensions else ()
     intents = dimensions["intents"].keys() if "intents" in dimensions else ()

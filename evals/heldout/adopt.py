@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from assistant.lexicon import FOLDER, QUESTIONS_FILE, lexicon
+from assistant.lexicon import FOLDER, QUESTIONS_FILE, lexicon, read_questions
 from evals.heldout.stats import is_precondition
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,11 +65,25 @@ def labelled(path: Path, known: set[str]) -> Iterable[dict[str, object]]:
 
 
 def _earlier(out: Path, replaced: set[str]) -> list[dict[str, object]]:
-    """The rows already in `out` from sets other than `replaced` (file names), in their order."""
+    """The rows already in `out` from sets other than `replaced` (file names), in their order.
+
+    They are read by the lexicon's own reader, so a damaged row stops the adoption with its line number.
+    """
     if not out.exists():
         return []
-    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [r for r in rows if str(r["source"]).split("#", 1)[0] not in replaced]
+    questions = read_questions(out, lexicon().dimensions)
+    return [
+        {
+            "text": q.text,
+            "scope": q.scope,
+            "intent": q.intent,
+            "precondition": q.precondition,
+            "methods": list(q.methods),
+            "source": q.source,
+        }
+        for q in questions
+        if q.source.split("#", 1)[0] not in replaced
+    ]
 
 
 def adopt(sets: Sequence[Path], out: Path) -> int:

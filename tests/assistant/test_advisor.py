@@ -12,7 +12,9 @@ from assistant.advisor import (
     clarifying_question,
     rank_methods,
     relevance_from_ranks,
-    score_card,
+)
+from assistant.advisor import (
+    fit as score_card,
 )
 from assistant.plan import plan_process
 from assistant.types import ContextProfile

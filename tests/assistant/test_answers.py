@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from assistant.advisor import score_card
+from assistant.advisor import fit as score_card
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.pipeline import Assistant, Turn, index_corpus

@@ -17,14 +17,17 @@ CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 def test_statements_are_the_cards_fit_bullets_in_both_languages() -> None:
     docs = [d for d in load_corpus([CORPUS]).documents if d.id == "brukarrad"]
     found = need_statements(docs)
-    sv = [s.text for s in found if s.lang == "sv"]
+    sv = [s.text for s in found if s.lang == "sv" and s.fits]
     en = [s.text for s in found if s.lang == "en"]
+    against = [s for s in found if not s.fits]
     assert (
         sv[0]
         == "När en verksamhet vill ha löpande återkoppling från sina användare och inte bara en årlig enkät."
     )
     assert en == list(docs[0].attributes["fits_en"])
     assert len(sv) == 4 and not any("hela kommunen" in t for t in sv)  # "När passar det inte" is not a fit
+    assert against and any("hela kommunen" in s.text for s in against)  # … but a statement against
+    assert all(s.lang == "sv" and "#unfit:" in s.id for s in against)
     assert len({s.id for s in found}) == len(found) and all(s.embed_text == s.text for s in found)
 
 
@@ -46,8 +49,46 @@ def test_each_card_scores_by_its_closest_statement_shown_in_the_users_language()
     assert 0.0 < matches["b"].strength < 1.0 and matches["b"].statement.startswith("När en verksamhet")
 
 
+def test_a_card_also_gets_its_closest_statement_against_and_it_does_not_rank_the_fits() -> None:
+    statements = [
+        *_index().statements,
+        NeedStatement("b#no", "b", "sv", "När beslutet redan är fattat.", False),
+    ]
+    vectors = np.vstack([_index().vectors, [[0.0, 0.6, 0.8]]])
+    matches = NeedIndex(statements, vectors).match(np.array([0.0, 0.6, 0.8]), "sv", lo_rank=2)
+    assert (
+        matches["b"].against == np.float32(1.0)
+        and matches["b"].against_statement == "När beslutet redan är fattat."
+    )
+    assert (
+        matches["b"].similarity < 0.7 and matches["c"].strength == 1.0
+    )  # the statement against lifts nothing
+    assert matches["a"].against == 0.0 and matches["a"].against_statement == ""
+
+
+def test_a_question_closer_to_what_the_card_does_not_fit_lowers_it_and_says_why() -> None:
+    card = MethodCard(id="r", title="Medborgarråd", summary="")
+    against = "När frågan är teknisk och har ett givet svar."
+    near_no = fit(
+        card, ContextProfile(), need=NeedMatch("r", 0.50, 0.5, "När frågan är värdeladdad.", 0.60, against)
+    )
+    near_yes = fit(
+        card, ContextProfile(), need=NeedMatch("r", 0.60, 0.5, "När frågan är värdeladdad.", 0.50, against)
+    )
+    assert near_no.raw < near_yes.raw
+    said = [r for r in near_no.cons if r.field == "fits"]
+    assert (
+        said
+        and against.rstrip(".") + "”" in said[0].sv
+        and not [r for r in near_yes.cons if r.field == "fits"]
+    )
+
+
 def test_the_statements_survive_a_save_and_load(tmp_path: Path) -> None:
-    index = _index()
+    index = NeedIndex(
+        [*_index().statements, NeedStatement("b#no", "b", "sv", "När beslutet redan är fattat.", False)],
+        np.vstack([_index().vectors, [[0.0, 0.6, 0.8]]]),
+    )
     index.save(tmp_path)
     again = NeedIndex.load(tmp_path)
     assert again.statements == index.statements

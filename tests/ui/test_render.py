@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from assistant.advisor import MethodCard, score_card
+from assistant.advisor import MethodCard
+from assistant.advisor import fit as score_card
 from assistant.types import ContextProfile
 from ui import panels, render
 from ui.export import conversation_markdown, export_files, markdown_to_docx, prune_old_dirs

@@ -73,7 +73,11 @@ def render_fit(ctx: AdviceContext, cites: Citations) -> Rendered | None:
         # A resource at the low end of the card's span is said on its own, cited to the card's key
         # facts (they state the span and the staff effort word for word), then what it means (advice).
         low = [r for r in fit.cons if r.means]
-        other = [r for r in fit.cons if not r.means]
+        other = [r for r in fit.cons if not r.means and r.field != "fits"]
+        against = [r for r in fit.cons if r.field == "fits"][:1]
+        if against:  # the card's own words on when it does not fit, cited to its "När passar det inte"
+            watch = say("fit.watch", lang, reasons=against[0].text(lang))
+            block.append(watch + cites.cite(ctx.card_passage(fit.card.id, "not_fits"), watch))
         if other:
             watch = say("fit.watch", lang, reasons=join([r.text(lang) for r in other[:2]], lang))
             block.append(watch + cites.cite(facts, watch))
@@ -82,12 +86,30 @@ def render_fit(ctx: AdviceContext, cites: Citations) -> Rendered | None:
             src = facts or ctx.card_passage(fit.card.id, "resources")
             block.append(watch + cites.cite(src, watch) + " " + say("fit.simple_variant", lang))
         lines.append(" ".join(b for b in block if b))
-    for fit in [f for f in ctx.fits if f.hard_conflict and f.relevance >= 0.5][:1]:
-        facts = ctx.card_passage(fit.card.id, "key_facts")
-        reasons = join([r.text(lang) for r in fit.cons if r.field in RESOURCE_FIELDS][:2], lang)
-        if reasons and facts is not None:
-            excluded = say("fit.excluded", lang, title=short_title(fit.card.title), reasons=reasons)
+    # Why not: a method the official asked about whose card says it does not fit their situation, and the most
+    # relevant method that the resources rule out; each reason cited to the card passage that states it.
+    shown = {f.card.id for f in good}
+    asked = [f for f in ctx.fits if f.card.id in ctx.methods and f.card.id not in shown]
+    ruled_out = [f for f in ctx.fits if f.hard_conflict and f.relevance >= 0.5][:1]
+    for fit in [*asked, *(f for f in ruled_out if f not in asked)]:
+        against = [r for r in fit.cons if r.field == "fits"][:1]
+        resources = [r for r in fit.cons if r.field in RESOURCE_FIELDS][:2] if fit.hard_conflict else []
+        facts, title = ctx.card_passage(fit.card.id, "key_facts"), short_title(fit.card.title)
+        explained = False
+        if resources and facts is not None:  # the official's own figures first, cited to the card's key facts
+            excluded = say(
+                "fit.excluded", lang, title=title, reasons=join([r.text(lang) for r in resources], lang)
+            )
             lines.append(excluded + cites.cite(facts, excluded))
+            explained = True
+        if against:  # the card's own words on when it does not fit, cited to its "När passar det inte"
+            statement = dict(against[0].params)["statement"]
+            line = (
+                say("fit.excluded_also", lang, statement=statement)
+                if explained
+                else say("fit.excluded", lang, title=title, reasons=against[0].text(lang))
+            )
+            lines.append(line + cites.cite(ctx.card_passage(fit.card.id, "not_fits"), line))
     if ctx.profile.commitment is not True:
         src = ctx.passage("empty-dialogues.make_real")
         if src is not None:
