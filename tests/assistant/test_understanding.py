@@ -456,8 +456,8 @@ def test_a_question_the_sources_answer_directly_is_not_refused() -> None:
     assert read_question(text, CATALOG, reading=out, closest_passage=0.7).intent != "out_of_scope"
 
 
-def test_a_named_method_is_never_refused() -> None:
-    out = _reading(scope={"in": 0.05, "out": 0.95})
+def test_a_named_method_keeps_the_question_when_its_nearest_exemplar_is_in_scope() -> None:
+    out = _reading(scope={"in": 0.05, "out": 0.95}, scope_nearest={"in": 0.8, "out": 0.7})
     u = read_question("Kostar ett medborgarråd mer än bygglovet?", CATALOG, reading=out)
     assert u.intent != "out_of_scope" and u.methods == ("medborgarrad",)
 
@@ -742,7 +742,7 @@ def test_a_named_method_keeps_a_question_in_scope_unless_the_reading_is_beyond_d
     text = "Hur bokför vi lekplatserna från medborgarbudgeten, som anläggningstillgångar eller som kostnad?"
     sure_near_out = _reading(scope={"in": 0.05, "out": 0.95}, scope_nearest={"in": 0.6, "out": 0.75})
     leaning_near_out = _reading(scope={"in": 0.35, "out": 0.65}, scope_nearest={"in": 0.6, "out": 0.75})
-    sure_within_margin = _reading(scope={"in": 0.05, "out": 0.95}, scope_nearest={"in": 0.74, "out": 0.75})
+    sure_within_margin = _reading(scope={"in": 0.1, "out": 0.9}, scope_nearest={"in": 0.74, "out": 0.75})
     fairly_sure_nearer_out = _reading(
         scope={"in": 0.28, "out": 0.72}, scope_nearest={"in": 0.72, "out": 0.75}
     )
@@ -750,6 +750,13 @@ def test_a_named_method_keeps_a_question_in_scope_unless_the_reading_is_beyond_d
     assert read_question(text, CATALOG, reading=fairly_sure_nearer_out).intent == "out_of_scope"
     assert read_question(text, CATALOG, reading=leaning_near_out).intent != "out_of_scope"
     assert read_question(text, CATALOG, reading=sure_within_margin).intent != "out_of_scope"
+    # Beyond doubt (0.95), only a nearest exemplar clearly in scope (by more than 0.05) keeps it.
+    certain_near_tie = _reading(
+        scope={"in": 0.02, "out": 0.98}, scope_nearest={"in": 0.73, "out": 0.75 - 0.03}
+    )
+    certain_nearer_in = _reading(scope={"in": 0.02, "out": 0.98}, scope_nearest={"in": 0.80, "out": 0.70})
+    assert read_question(text, CATALOG, reading=certain_near_tie).intent == "out_of_scope"
+    assert read_question(text, CATALOG, reading=certain_nearer_in).intent != "out_of_scope"
     # A corpus passage that answers the question directly keeps it, however sure the reading.
     answered = read_question(text, CATALOG, reading=sure_near_out, closest_passage=0.7)
     assert answered.intent != "out_of_scope"
@@ -883,3 +890,11 @@ def test_a_decision_still_to_come_withdraws_a_decision_only_the_reader_found(tex
     # Words that state a decision still count: "already decided" beside a later vote is a decision.
     stated = "Fullmäktige har redan beslutat om linjerna. " + text
     assert read_question(stated, CATALOG, reading=reading).profile.nothing_to_influence
+
+
+def test_a_question_about_the_course_material_keeps_its_participation_words_against_a_leaning_reading() -> (
+    None
+):
+    text = "According to the course material on feedback, what should a good message to participants say?"
+    leaning_nearer_in = _reading(scope={"in": 0.03, "out": 0.97}, scope_nearest={"in": 0.80, "out": 0.68})
+    assert read_question(text, CATALOG, reading=leaning_nearer_in).intent != "out_of_scope"
