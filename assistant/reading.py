@@ -302,8 +302,11 @@ def read_question(
         )
     if intent == "comparison" and len(methods) == 1 and in_conversation:
         methods = _compared_with_conversation(methods, history_user, catalog)
-    if continues and intent == "general":
-        # 'De är 10–12 år.' after 'Vilken metod passar?' refines that question; it asks nothing new.
+    # 'De är 10–12 år.' or 'Förresten, budgeten är 2 MSEK och vi har ett år.' after 'Vilken metod passar?' refines
+    # that question; it asks nothing new. A turn that only adds facts (no cue, no method of its own) is such a
+    # refinement whatever the reader guesses from its few words ('factual' for a statement of facts).
+    refines = not named and own.known() > 0 and not lexicon().matches("intents", text.lower())
+    if continues and (intent == "general" or (refines and intent == "factual")):
         last = history_user[-1]
         earlier_intent = detect_intent(last, parse_profile(last), find_methods(last, catalog))
         if earlier_intent in ("method_fit", "process_planning", "comparison"):

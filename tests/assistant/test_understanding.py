@@ -898,3 +898,15 @@ def test_a_question_about_the_course_material_keeps_its_participation_words_agai
     text = "According to the course material on feedback, what should a good message to participants say?"
     leaning_nearer_in = _reading(scope={"in": 0.03, "out": 0.97}, scope_nearest={"in": 0.80, "out": 0.68})
     assert read_question(text, CATALOG, reading=leaning_nearer_in).intent != "out_of_scope"
+
+
+def test_a_turn_that_only_adds_facts_refines_the_earlier_request_whatever_the_reader_guesses() -> None:
+    earlier = ["Vi vill nå unga, budget 300 000 kr, fyra månader. Vilken metod passar?"]
+    facts_only = _reading(scope={"in": 0.95, "out": 0.05}, intents={"factual": 0.7, "method_fit": 0.2})
+    u = read_question(
+        "Förresten, budgeten är 2 MSEK och vi har ett år.", CATALOG, earlier, reading=facts_only
+    )
+    assert u.intent == "method_fit" and u.profile.budget_sek == 2_000_000
+    # A real question after it is its own: it asks how long something takes, it adds no facts.
+    asked = read_question("Hur lång tid tar en fokusgrupp?", CATALOG, earlier, reading=facts_only)
+    assert asked.intent == "factual"
