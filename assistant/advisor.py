@@ -295,6 +295,7 @@ def fit(
     need: NeedMatch | None = None,
     form: bool = False,
     similar: float = 0.0,
+    named: bool = False,
 ) -> Fit:
     """How well one method fits: relevance to the question, soft fit on each dimension, hard conflicts.
 
@@ -303,6 +304,9 @@ def fit(
     the labelled questions most like this one expect the method (`Understanding.similar`): it ranks, and
     is never quoted, since those questions are evaluation data, not sources. `form`: the official set the
     profile in the form, so its purposes are their own words, not a reading, and lead over the wording.
+    `named`: the official asked about this method by name ("would a World Café work for …?"); its card's
+    statements against are then weighed against its statements for in the same language, and a closer one
+    answers the question: the method gives way to the alternatives, and the answer says why.
 
     The one scoring function: the chat's recommendations, the Metoder panel and the Jämför tab call
     it with the same profile and relevance, so they show the same score.
@@ -320,8 +324,12 @@ def fit(
     if need is not None and strength >= wn["said_from"]:
         t.pros.append(Reason("fits", "need_match", (("statement", need.statement),), said))
     wu = w["unfit"]
-    if need is not None and need.against >= wu["floor"] and need.against - need.similarity >= wu["margin"]:
-        t.con(wu["weight"], "fits", "unfit_match", statement=need.against_statement.rstrip(". "))
+    if need is not None and (
+        (need.against >= wu["floor"] and need.against - need.similarity >= wu["margin"])
+        or (named and need.against >= wu["named_floor"] and need.against - need.peer >= wu["named_margin"])
+    ):
+        weight = wu["named_weight"] if named else wu["weight"]
+        t.con(weight, "fits", "unfit_match", statement=need.against_statement.rstrip(". "))
     wp = w["purposes"]
     wanted = tuple(p for p in profile.purposes if p in card.purposes)
     if wanted:
@@ -370,11 +378,14 @@ def rank_methods(
     needs: Mapping[str, NeedMatch] | None = None,
     form: bool = False,
     similar: Mapping[str, float] | None = None,
+    named: Iterable[str] = (),
 ) -> list[Fit]:
     """Every card scored, best first; cards with a hard conflict sort below all others."""
-    relevance, needs, similar = relevance or {}, needs or {}, similar or {}
+    relevance, needs, similar, asked = relevance or {}, needs or {}, similar or {}, set(named)
     fits = [
-        fit(c, profile, relevance.get(c.id, 0.0), needs.get(c.id), form, similar.get(c.id, 0.0))
+        fit(
+            c, profile, relevance.get(c.id, 0.0), needs.get(c.id), form, similar.get(c.id, 0.0), c.id in asked
+        )
         for c in cards
     ]
     return sorted(fits, key=lambda f: (f.hard_conflict, -f.raw, f.card.id))

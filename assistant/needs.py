@@ -83,6 +83,9 @@ class NeedMatch:
         0.0  # cosine of the closest statement of "När passar det inte" (0 when the card has none)
     )
     against_statement: str = ""
+    # cosine of the closest statement for the card in the language of its statements against (Swedish):
+    # an English question sits closer to English statements, so only this one is a fair match for `against`
+    peer: float = 0.0
 
 
 class NeedIndex:
@@ -134,6 +137,8 @@ class NeedIndex:
         best: dict[str, int] = {}
         best_in_lang: dict[str, int] = {}
         against: dict[str, int] = {}
+        against_lang = {s.lang for s in self.statements if not s.fits}
+        peer: dict[str, float] = {}
         for i, s in enumerate(self.statements):
             if not s.fits:
                 if s.doc_id not in against or sims[i] > sims[against[s.doc_id]]:
@@ -141,6 +146,8 @@ class NeedIndex:
                 continue
             if s.doc_id not in best or sims[i] > sims[best[s.doc_id]]:
                 best[s.doc_id] = i
+            if s.lang in against_lang:
+                peer[s.doc_id] = max(peer.get(s.doc_id, -1.0), float(sims[i]))
             if s.lang == lang and (s.doc_id not in best_in_lang or sims[i] > sims[best_in_lang[s.doc_id]]):
                 best_in_lang[s.doc_id] = i
         ranked = sorted((float(sims[i]) for i in best.values()), reverse=True)
@@ -159,6 +166,7 @@ class NeedIndex:
                 shown,
                 float(sims[no]) if no is not None else 0.0,
                 self.statements[no].text if no is not None else "",
+                peer.get(card, sim),
             )
         return out
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from assistant.advisor import (
+    Fit,
     MethodCard,
     clarifying_question,
     rank_methods,
@@ -30,7 +31,7 @@ from assistant.reading import Understanding, read_question, semantic_text
 from assistant.retrieval import DenseRetriever, KeywordRetriever, make_retriever
 from assistant.semantic import SemanticReader, reader_dir, reads_meaning
 from assistant.types import Answer, Chunk, ContextProfile, Filters, PlanPhase, ScoredChunk
-from assistant.understanding import clean_question, find_methods, method_names
+from assistant.understanding import clean_question, find_methods, method_names, named_cases
 
 log = logging.getLogger(__name__)
 
@@ -312,9 +313,34 @@ class Assistant:
             relevance[mid] = 0.0
             needs.pop(mid, None)
             similar.pop(mid, None)
-        fits = rank_methods(
-            self.cards.values(), u.profile, relevance, needs, form=profile is not None, similar=similar
-        )
+
+        def ranked() -> list[Fit]:
+            return rank_methods(
+                self.cards.values(),
+                u.profile,
+                relevance,
+                needs,
+                form=profile is not None,
+                similar=similar,
+                named=u.methods,
+            )
+
+        fits = ranked()
+        # A method the official asked about whose card says it does not fit here often says what to use
+        # instead ("… använd då samråd eller enkät"): those methods count as named by the question.
+        instead = [
+            mid
+            for f in fits
+            if f.card.id in u.methods
+            for r in f.cons
+            if r.key == "unfit_match"
+            for mid in find_methods(str(dict(r.params)["statement"]), self.catalog)
+            if mid not in u.methods and mid in self.cards
+        ]
+        if instead:
+            for mid in instead:
+                relevance[mid] = max(relevance.get(mid, 0.0), 1.0)
+            fits = ranked()
         phase = phase_of(u.text) if intent == "process_planning" else None
         plan: list[PlanPhase] = []
         plan_methods: list[str] = []
@@ -332,6 +358,11 @@ class Assistant:
             fits=tuple(fits),
             methods=u.methods,
             cards=self.cards,
+            cases=tuple(
+                named_cases(
+                    u.text, [(h.chunk.doc_id, h.chunk.title) for h in passages[:3] if h.chunk.kind == "case"]
+                )
+            ),
             find=self._finder(u.text),
             clarifying_question=clarifying_question(intent, u.profile, u.language),
             plan=tuple(plan),

@@ -95,6 +95,24 @@ def _mentions(text: str, catalog: Sequence[MethodName]) -> list[tuple[int, int, 
     return sorted(spans)
 
 
+_PROPER = re.compile(r"[A-ZÅÄÖÉ][\wåäöéáíóúñçãõ'’-]{2,}")
+_WORD = re.compile(r"[\wåäöéáíóúñçãõ'’-]+")
+
+
+def named_cases(text: str, cases: Sequence[tuple[str, str]]) -> list[str]:
+    """The cases, of (id, title) pairs, whose title's proper names the text uses ('Porto Alegre', 'Lunds').
+
+    The title's first word is left out (a capital that starts the title names nothing); a name matches a
+    word of the text as it is, or with or without a genitive s ('Lund' – 'Lunds')."""
+    words = set(_WORD.findall(text.lower()))
+    out: list[str] = []
+    for case_id, title in cases:
+        names = [m.group().lower() for m in _PROPER.finditer(title) if m.start() > 0]
+        if case_id not in out and any({n, n + "s", n.removesuffix("s")} & words for n in names):
+            out.append(case_id)
+    return out
+
+
 def find_methods(text: str, catalog: Sequence[MethodName]) -> list[str]:
     """Method ids named in the text, in order of appearance; longer names win over shorter ones.
 

@@ -82,6 +82,7 @@ class AdviceContext:
     notes: tuple[str, ...] = ()
     roles: Mapping[str, str] = field(default_factory=dict)  # document role → document id
     case_methods: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # case id → the methods it used
+    cases: tuple[str, ...] = ()  # case ids the question names ('Porto Alegre'): its facts are that case's
     phase: Phase | None = None  # the one phase a process question is about
     preconditions: tuple[str, ...] = ()  # 'decided', 'nothing_to_influence', 'no_mandate': inform instead
     unsure: bool = False  # the reading of the question is uncertain: say what was understood, ask back

@@ -254,6 +254,78 @@ def test_asking_about_an_assembly_on_a_shoestring_explains_why_not(assistant: As
 
 
 @pytest.mark.parametrize(
+    ("question", "lang", "asked", "instead"),
+    [
+        (
+            "Would a World Café work for our water supply strategy? Participants would first need to get to grips "
+            "with a pretty heavy technical fact base and then weigh several options against each other.",
+            "en",
+            "world-cafe",
+            "medborgarrad",
+        ),
+        (
+            "Would a participatory budget be a good way to get residents' comments on the finished draft of our "
+            "new waste management plan before the board adopts it?",
+            "en",
+            "medborgarbudget",
+            "enkat",
+        ),
+    ],
+)
+def test_would_a_method_work_is_answered_from_its_card_with_what_to_use_instead(
+    assistant: Assistant, question: str, lang: str, asked: str, instead: str
+) -> None:
+    """The card's 'När passar det inte' says why not, first, and the method it names instead is recommended."""
+    answer = assistant.ask(question)
+    assert (answer.language, answer.intent) == (lang, "method_fit")
+    assert asked not in _ids(answer) and instead in _ids(answer)
+    title = assistant.cards[asked].title.split(" (")[0]
+    first = answer.text.split("**1.")[0]  # said before the recommendations
+    assert f"{title} fits less well here because the method card says it does not fit (in Swedish)" in first
+    assert any(c.doc_id == asked and c.section == "När passar det inte" for c in answer.citations)
+    check_citations(assistant, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        (
+            "Vi vill att invånarna i Åby ska fördela 300 000 kr till projekt i byn – passar medborgarbudget?",
+            "medborgarbudget",
+        ),
+        (
+            "Would a citizens' assembly suit our climate plan? It is divisive and the council wants considered "
+            "recommendations.",
+            "medborgarrad",
+        ),
+    ],
+)
+def test_a_method_that_fits_stays_first_when_asked_about(
+    assistant: Assistant, question: str, asked: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.intent == "method_fit" and _ids(answer)[0] == asked
+    assert "passar sämre här" not in answer.text and "fits less well here" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "case"),
+    [
+        ("When did Porto Alegre start its participatory budget?", "fall-porto-alegre"),
+        ("Hur mycket pengar fick byarna i Lunds medborgarbudget?", "fall-lund-medborgarbudget-byarna"),
+    ],
+)
+def test_a_factual_question_that_names_a_case_is_answered_from_the_case(
+    assistant: Assistant, question: str, case: str
+) -> None:
+    """Naming the method too ('participatory budget') must not turn it into facts about the method in general."""
+    answer = assistant.ask(question)
+    assert answer.intent == "factual" and not answer.abstained
+    assert answer.citations[0].doc_id == case
+    check_citations(assistant, answer)
+
+
+@pytest.mark.parametrize(
     ("question", "lang"),
     [
         ("Beslutet är redan fattat, men vi vill ha en dialog om det. Vilken metod passar?", "sv"),

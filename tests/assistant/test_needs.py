@@ -124,3 +124,33 @@ def test_a_profile_set_in_the_form_leads_over_the_wording() -> None:
     read, stated = fit(card, profile), fit(card, profile, form=True)
     assert stated.raw == 3 * read.raw > 0  # fit.toml [purposes] form_factor
     assert fit(card, ContextProfile(), need=need, form=True).raw < fit(card, ContextProfile(), need=need).raw
+
+
+def test_the_statement_against_is_weighed_against_the_closest_for_statement_in_its_own_language() -> None:
+    """An English question sits closer to a card's English statements; the Swedish ones are the fair peer."""
+    statements = [
+        NeedStatement("w#sv", "w", "sv", "När många idéer ska samlas tidigt."),
+        NeedStatement("w#en", "w", "en", "Many ideas are to be gathered early."),
+        NeedStatement("w#no", "w", "sv", "När deltagarna först ska sätta sig in i ett faktaunderlag.", False),
+    ]
+    vectors = np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [0.6, 0.0, 0.8]])
+    matches = NeedIndex(statements, vectors).match(np.array([0.3, 0.8, 0.5]), "en", lo_rank=2)
+    w = matches["w"]
+    assert w.similarity > w.against > w.peer  # closest overall: the English statement; against beats Swedish
+
+
+def test_a_method_the_official_asked_about_gives_way_when_its_card_says_it_does_not_fit() -> None:
+    """'Would a World Café work for …?': a statement against that beats the card's own statements for it in the
+    same language counts for a named method, even below the floor for methods nobody named."""
+    card = MethodCard(id="w", title="World Café", summary="")
+    against = "När deltagarna först ska sätta sig in i ett faktaunderlag."
+    need = NeedMatch("w", 0.40, 0.5, "Many ideas are to be gathered early.", 0.33, against, peer=0.28)
+    unnamed, named = (
+        fit(card, ContextProfile(), need=need),
+        fit(card, ContextProfile(), need=need, named=True),
+    )
+    assert not [r for r in unnamed.cons if r.field == "fits"]
+    said = [r for r in named.cons if r.field == "fits"]
+    assert said and against.rstrip(".") + "”" in said[0].sv and named.raw < unnamed.raw - 5
+    closer_for = NeedMatch("w", 0.40, 0.5, "", 0.33, against, peer=0.36)  # its own statements meet it better
+    assert not [r for r in fit(card, ContextProfile(), need=closer_for, named=True).cons if r.field == "fits"]

@@ -910,3 +910,19 @@ def test_a_turn_that_only_adds_facts_refines_the_earlier_request_whatever_the_re
     # A real question after it is its own: it asks how long something takes, it adds no facts.
     asked = read_question("Hur lång tid tar en fokusgrupp?", CATALOG, earlier, reading=facts_only)
     assert asked.intent == "factual"
+
+
+def test_a_case_is_named_by_the_proper_names_of_its_title() -> None:
+    from assistant.understanding import named_cases
+
+    cases = [
+        ("fall-porto-alegre", "Medborgarbudgeten i Porto Alegre, Brasilien (1989–2017)"),
+        ("fall-lund", "Medborgarbudget i Lunds byar (2022–)"),
+        ("fall-goteborg", "Göteborgs Stads medborgarråd om delaktighet i miljö- och klimatarbetet (2024)"),
+    ]
+    assert named_cases("When did Porto Alegre start its participatory budget?", cases) == [
+        "fall-porto-alegre"
+    ]
+    assert named_cases("Vad kostade medborgarbudgeten i Lund?", cases) == ["fall-lund"]
+    assert named_cases("Vad kostar en medborgarbudget?", cases) == []  # the title's first word names nothing
+    assert named_cases("Hur delar vi upp stadsdelarna?", cases) == []  # 'Stads' is a whole word, not a prefix

@@ -39,7 +39,13 @@ def _english(
 
 
 def render_facts(ctx: AdviceContext, cites: Citations) -> Rendered | None:
-    """Up to two named methods, each with the passage that best answers the question."""
+    """Up to two named methods, each with the passage that best answers the question.
+
+    A question that also names a case ("When did Porto Alegre start its participatory budget?") asks
+    about that case, not the method in general: the synthesis of what answers it is the answer (None).
+    """
+    if ctx.cases:
+        return None
     lang = ctx.language
     lines: list[str] = []
     for mid in ctx.methods[:2]:

@@ -58,7 +58,10 @@ def render_fit(ctx: AdviceContext, cites: Citations) -> Rendered | None:
         return None
     lang = ctx.language
     intro = describe_profile(ctx.profile, lang)
-    lines = [intro, say("fit.intro" if intro else "fit.intro_bare", lang)]
+    shown = {f.card.id for f in good}
+    # A method the official asked about that gives way answers their question: why comes first.
+    asked = [f for f in ctx.fits if f.card.id in ctx.methods and f.card.id not in shown]
+    lines = [intro, *_why_not(ctx, asked, cites), say("fit.intro" if intro else "fit.intro_bare", lang)]
     for i, fit in enumerate(good, start=1):
         facts = ctx.card_passage(fit.card.id, "key_facts")
         block = [f"**{i}. {short_title(fit.card.title)}**", _summary_line(ctx, fit, cites)]
@@ -86,12 +89,21 @@ def render_fit(ctx: AdviceContext, cites: Citations) -> Rendered | None:
             src = facts or ctx.card_passage(fit.card.id, "resources")
             block.append(watch + cites.cite(src, watch) + " " + say("fit.simple_variant", lang))
         lines.append(" ".join(b for b in block if b))
-    # Why not: a method the official asked about whose card says it does not fit their situation, and the most
-    # relevant method that the resources rule out; each reason cited to the card passage that states it.
-    shown = {f.card.id for f in good}
-    asked = [f for f in ctx.fits if f.card.id in ctx.methods and f.card.id not in shown]
     ruled_out = [f for f in ctx.fits if f.hard_conflict and f.relevance >= 0.5][:1]
-    for fit in [*asked, *(f for f in ruled_out if f not in asked)]:
+    lines += _why_not(ctx, [f for f in ruled_out if f not in asked], cites)
+    if ctx.profile.commitment is not True:
+        src = ctx.passage("empty-dialogues.make_real")
+        if src is not None:
+            lines.append(say("fit.commit", lang) + cites.cite(src))
+    lines.append(f"*{ctx.clarifying_question}*" if ctx.clarifying_question else say("fit.ask", lang))
+    return Rendered(tuple(lines), tuple(good))
+
+
+def _why_not(ctx: AdviceContext, fits: list[Fit], cites: Citations) -> list[str]:
+    """Why each of these methods is not recommended: the official's figures against the card's key facts,
+    and the card's own words on when it does not fit; each reason cited to the passage that states it."""
+    lang, lines = ctx.language, []
+    for fit in fits:
         against = [r for r in fit.cons if r.field == "fits"][:1]
         resources = [r for r in fit.cons if r.field in RESOURCE_FIELDS][:2] if fit.hard_conflict else []
         facts, title = ctx.card_passage(fit.card.id, "key_facts"), short_title(fit.card.title)
@@ -110,9 +122,4 @@ def render_fit(ctx: AdviceContext, cites: Citations) -> Rendered | None:
                 else say("fit.excluded", lang, title=title, reasons=against[0].text(lang))
             )
             lines.append(line + cites.cite(ctx.card_passage(fit.card.id, "not_fits"), line))
-    if ctx.profile.commitment is not True:
-        src = ctx.passage("empty-dialogues.make_real")
-        if src is not None:
-            lines.append(say("fit.commit", lang) + cites.cite(src))
-    lines.append(f"*{ctx.clarifying_question}*" if ctx.clarifying_question else say("fit.ask", lang))
-    return Rendered(tuple(lines), tuple(good))
+    return lines
