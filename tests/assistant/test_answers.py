@@ -400,6 +400,7 @@ def test_a_method_the_official_rules_out_is_not_recommended(
         ("What is a citizens' assembly?", "en", "medborgarrad"),
         ("Hur fungerar en fokusgrupp?", "sv", "fokusgrupp"),
         ("What is a citizens' jury?", "en", "medborgarjury"),
+        ("How many votes does a proposal on Järfälla's e-proposal site need?", "en", "e-forslag"),
     ],
 )
 def test_factual_answers_cite_the_method_asked_about(
