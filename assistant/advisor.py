@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -369,34 +369,6 @@ def fit(
     pros = tuple(sorted(t.pros, key=lambda r: -r.weight))
     cons = tuple(sorted(t.cons, key=lambda r: -r.weight))
     return Fit(card, round(score, 3), round(t.raw, 3), pros, cons, t.hard, relevance)
-
-
-def rank_methods(
-    cards: Iterable[MethodCard],
-    profile: ContextProfile,
-    relevance: Mapping[str, float] | None = None,
-    needs: Mapping[str, NeedMatch] | None = None,
-    form: bool = False,
-    similar: Mapping[str, float] | None = None,
-    named: Iterable[str] = (),
-) -> list[Fit]:
-    """Every card scored, best first; cards with a hard conflict sort below all others."""
-    relevance, needs, similar, asked = relevance or {}, needs or {}, similar or {}, set(named)
-    fits = [
-        fit(
-            c, profile, relevance.get(c.id, 0.0), needs.get(c.id), form, similar.get(c.id, 0.0), c.id in asked
-        )
-        for c in cards
-    ]
-    return sorted(fits, key=lambda f: (f.hard_conflict, -f.raw, f.card.id))
-
-
-def relevance_from_ranks(doc_ranks: Sequence[str]) -> dict[str, float]:
-    """Doc ids in retrieval order → relevance 1, 1/2, 1/3 … (reciprocal rank)."""
-    out: dict[str, float] = {}
-    for i, doc in enumerate(doc_ranks, start=1):
-        out.setdefault(doc, 1.0 / i)
-    return out
 
 
 def clarifying_question(intent: str, profile: ContextProfile, lang: Lang) -> str | None:

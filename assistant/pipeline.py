@@ -11,14 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.advisor import (
-    Fit,
-    MethodCard,
-    clarifying_question,
-    rank_methods,
-    relevance_from_ranks,
-    weights,
-)
+from assistant.advisor import MethodCard, clarifying_question, weights
 from assistant.answer.context import AdviceContext, names_process, phase_of
 from assistant.answer.generator import Composer, Generator
 from assistant.config import RetrievalMode, Settings
@@ -27,6 +20,7 @@ from assistant.embeddings import Embedder, Role, check_index_embedder, make_embe
 from assistant.errors import AssistantError, ConfigError
 from assistant.index import BuildResult, OpenIndex, Progress, build_index, open_index, read_manifest
 from assistant.plan import plan_process
+from assistant.ranking import rank_methods, relevance_from_ranks
 from assistant.reading import Understanding, read_question, semantic_text
 from assistant.retrieval import DenseRetriever, KeywordRetriever, make_retriever
 from assistant.semantic import SemanticReader, reader_dir, reads_meaning
@@ -313,34 +307,16 @@ class Assistant:
             relevance[mid] = 0.0
             needs.pop(mid, None)
             similar.pop(mid, None)
-
-        def ranked() -> list[Fit]:
-            return rank_methods(
-                self.cards.values(),
-                u.profile,
-                relevance,
-                needs,
-                form=profile is not None,
-                similar=similar,
-                named=u.methods,
-            )
-
-        fits = ranked()
-        # A method the official asked about whose card says it does not fit here often says what to use
-        # instead ("… använd då samråd eller enkät"): those methods count as named by the question.
-        instead = [
-            mid
-            for f in fits
-            if f.card.id in u.methods
-            for r in f.cons
-            if r.key == "unfit_match"
-            for mid in find_methods(str(dict(r.params)["statement"]), self.catalog)
-            if mid not in u.methods and mid in self.cards
-        ]
-        if instead:
-            for mid in instead:
-                relevance[mid] = max(relevance.get(mid, 0.0), 1.0)
-            fits = ranked()
+        fits = rank_methods(
+            self.cards.values(),
+            u.profile,
+            relevance,
+            needs,
+            form=profile is not None,
+            similar=similar,
+            named=u.methods,
+            names_in=lambda text: [m for m in find_methods(text, self.catalog) if m not in u.rejected],
+        )
         phase = phase_of(u.text) if intent == "process_planning" else None
         plan: list[PlanPhase] = []
         plan_methods: list[str] = []

@@ -10,13 +10,12 @@ from assistant.advisor import (
     MethodCard,
     Reason,
     clarifying_question,
-    rank_methods,
-    relevance_from_ranks,
 )
 from assistant.advisor import (
     fit as score_card,
 )
 from assistant.plan import plan_process
+from assistant.ranking import rank_methods, relevance_from_ranks
 from assistant.types import ContextProfile
 
 ASSEMBLY = MethodCard(
@@ -453,3 +452,20 @@ def test_a_resource_at_the_low_end_of_the_span_says_so_and_what_that_means() -> 
     assert not {"cost_sek", "duration_weeks", "staff_effort"} & _fields(middle.cons)
     # Said, not scored (assistant/data/fit.toml): the ranking stays as calibrated on the gold set.
     assert middle.raw == fit.raw
+
+
+def test_the_alternatives_a_named_methods_card_gives_are_lifted_when_it_does_not_fit() -> None:
+    """'Would a World Café work …?' → its card: '… då passar medborgarråd bättre': the assembly ranks as if named."""
+    from assistant.needs import NeedMatch
+
+    cafe = MethodCard(id="cafe", title="World Café", summary="")
+    said = "När deltagarna först ska läsa in sig; då passar medborgarråd bättre."
+    needs = {"cafe": NeedMatch("cafe", 0.3, 0.0, "", 0.5, said, peer=0.3)}
+    names_in = lambda text: ["rad"] if "medborgarråd" in text else []  # noqa: E731
+    cards = [cafe, ASSEMBLY, SURVEY]
+    before = rank_methods(cards, ContextProfile(), {"cafe": 1.0, "enkat": 0.5}, needs, named=["cafe"])
+    after = rank_methods(
+        cards, ContextProfile(), {"cafe": 1.0, "enkat": 0.5}, needs, named=["cafe"], names_in=names_in
+    )
+    assert after[0].card.id == "rad" != before[0].card.id
+    assert [r.key for r in after[-1].cons] == ["unfit_match"] and after[-1].card.id == "cafe"

@@ -7,12 +7,13 @@ from typing import get_args
 
 import pytest
 
-from assistant.advisor import MethodCard, rank_methods
+from assistant.advisor import MethodCard
 from assistant.answer.context import AdviceContext, phase_of
 from assistant.answer.generator import Composer
 from assistant.answer.renderers import RENDERERS
 from assistant.answer.renderers.fit import describe_profile
 from assistant.plan import plan_process
+from assistant.ranking import rank_methods
 from assistant.types import Answer, Chunk, ContextProfile, Intent, Lang, ScoredChunk
 
 # --- a tiny corpus -------------------------------------------------------------------------------------
