@@ -220,3 +220,26 @@ def test_the_reader_for_the_default_model_ships_fitted_for_this_lexicon() -> Non
 
     shipped = sorted(p.name for p in FITTED.glob("*.npz"))
     assert shipped == [f"gemma-{lexicon().digest}-v{_VERSION}.npz"], shipped
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension", "value"),
+    [
+        ("would a world café work for our water strategy?", "intents", "method_fit"),
+        ("is a citizens' jury the right tool for choosing benches?", "intents", "method_fit"),
+        ("skulle ett medborgarråd fungera för öppettiderna?", "intents", "method_fit"),
+        ("funkar en fokusgrupp för att nå alla?", "intents", "method_fit"),
+        ("kan vi köra ett hackathon om skolans resurser?", "intents", "method_fit"),
+        ("vi vill ha genomtänkta förslag från invånarna", "purposes", "rekommendationer"),
+        ("how common is it to feel unsafe at the station?", "purposes", "kartlaggning"),
+        ("ett tvärsnitt av invånarna", "target_groups", "alla"),
+    ],
+)
+def test_suitability_and_plain_need_wordings_are_cued(text: str, dimension: str, value: str) -> None:
+    """'Would X work for Y?' asks for method advice; plain words for a purpose or a group are read as one."""
+    assert value in lexicon().matches(dimension, text)
+
+
+def test_how_a_method_works_is_not_a_suitability_question() -> None:
+    assert "method_fit" not in lexicon().matches("intents", "hur fungerar en fokusgrupp?")
+    assert "method_fit" not in lexicon().matches("intents", "how would a citizens' jury work in practice?")
