@@ -97,6 +97,7 @@ class NeedIndex:
         self.statements = tuple(statements)
         matrix = np.asarray(vectors, dtype=np.float32)
         self.vectors = matrix.reshape(len(statements), -1) if len(statements) else matrix.reshape(0, 0)
+        self.against_langs = frozenset(s.lang for s in self.statements if not s.fits)  # Swedish on every card
 
     def save(self, folder: Path) -> None:
         """Write needs.npz (float16 vectors) into a generation folder."""
@@ -137,7 +138,6 @@ class NeedIndex:
         best: dict[str, int] = {}
         best_in_lang: dict[str, int] = {}
         against: dict[str, int] = {}
-        against_lang = {s.lang for s in self.statements if not s.fits}
         peer: dict[str, float] = {}
         for i, s in enumerate(self.statements):
             if not s.fits:
@@ -146,7 +146,7 @@ class NeedIndex:
                 continue
             if s.doc_id not in best or sims[i] > sims[best[s.doc_id]]:
                 best[s.doc_id] = i
-            if s.lang in against_lang:
+            if s.lang in self.against_langs:
                 peer[s.doc_id] = max(peer.get(s.doc_id, -1.0), float(sims[i]))
             if s.lang == lang and (s.doc_id not in best_in_lang or sims[i] > sims[best_in_lang[s.doc_id]]):
                 best_in_lang[s.doc_id] = i

@@ -10,6 +10,7 @@ measurement, so the query-vector cache of `ask` never serves a query that `searc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -205,21 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.csv.exists():
         print(f"No Participedia export at {args.csv}; pass --csv.", file=sys.stderr)
         return 2
-    if args.work is not None:
-        args.work.mkdir(parents=True, exist_ok=True)
-        result = run(
-            args.embedder,
-            args.queries,
-            args.csv,
-            args.models_dir.resolve(),
-            args.work.resolve(),
-            not args.cold,
-        )
-    else:
-        with tempfile.TemporaryDirectory(prefix="mg-bench-pp-") as tmp:
-            result = run(
-                args.embedder, args.queries, args.csv, args.models_dir.resolve(), Path(tmp), not args.cold
-            )
+    with contextlib.ExitStack() as stack:
+        if args.work is not None:
+            args.work.mkdir(parents=True, exist_ok=True)
+            work = args.work.resolve()
+        else:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mg-bench-pp-")))
+        result = run(args.embedder, args.queries, args.csv, args.models_dir.resolve(), work, not args.cold)
     print(format_report(result))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
